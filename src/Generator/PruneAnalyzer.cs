@@ -1,0 +1,48 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace PruneSharp.Generator;
+
+/// <summary>
+/// Reports every PRUNE diagnostic, at the real location of the declaration it is about, so that
+/// <c>#pragma warning disable</c> and <c>.editorconfig</c> severities work as for any other diagnostic.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class PruneAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } = ImmutableArray.Create(
+        DiagnosticDescriptors.GranularityNotValidForLayer,
+        DiagnosticDescriptors.SparsityOutOfRange,
+        DiagnosticDescriptors.SparsityRemovesEveryGroup,
+        DiagnosticDescriptors.NotASupportedLayer,
+        DiagnosticDescriptors.ClassNotPartial,
+        DiagnosticDescriptors.ClassNotAModule,
+        DiagnosticDescriptors.GenericClassNotSupported,
+        DiagnosticDescriptors.ClassDefaultAppliesToNoLayer);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var pruneAttribute = start.Compilation.GetTypeByMetadataName(KnownTypeNames.PruneAttribute);
+            if (pruneAttribute is null) return;
+            start.RegisterSymbolAction(symbolContext => AnalyzeType(symbolContext, pruneAttribute), SymbolKind.NamedType);
+        });
+    }
+
+    private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol pruneAttribute)
+    {
+        var type = (INamedTypeSymbol)context.Symbol;
+        if (!ModelParser.UsesPrune(type, pruneAttribute)) return;
+
+        var diagnostics = new List<Diagnostic>();
+        ModelParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
+        foreach (var diagnostic in diagnostics) context.ReportDiagnostic(diagnostic);
+    }
+}

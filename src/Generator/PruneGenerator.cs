@@ -1,0 +1,56 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace PruneSharp.Generator;
+
+/// <summary>
+/// Generates the pruning members of every <c>partial</c> TorchSharp module class that uses <c>[Prune]</c>, on the
+/// class or on its layer fields and properties. Diagnostics come from <see cref="PruneAnalyzer"/>; this generator
+/// emits only what that analyzer accepts.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class PruneGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var fromClassAttributes = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownTypeNames.PruneAttribute,
+                static (node, _) => node is ClassDeclarationSyntax,
+                static (context, cancellationToken) => ModelParser.Parse((INamedTypeSymbol)context.TargetSymbol, context.SemanticModel.Compilation, null, cancellationToken))
+            .WithTrackingName(TrackingNames.ClassTargets);
+
+        var fromMemberAttributes = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownTypeNames.PruneAttribute,
+                static (node, _) => node is VariableDeclaratorSyntax or PropertyDeclarationSyntax,
+                static (context, cancellationToken) => context.TargetSymbol.ContainingType is { } type
+                    ? ModelParser.Parse(type, context.SemanticModel.Compilation, null, cancellationToken)
+                    : null)
+            .WithTrackingName(TrackingNames.MemberTargets);
+
+        // A class can be reached from its own attribute and from each attributed member: one model per class.
+        var models = fromClassAttributes.Collect()
+            .Combine(fromMemberAttributes.Collect())
+            .SelectMany(static (pair, _) => Distinct(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.Models);
+
+        context.RegisterSourceOutput(models, static (output, model) => output.AddSource(model.HintName, Emitter.Emit(model)));
+    }
+
+    private static ImmutableArray<ModelSpec> Distinct(ImmutableArray<ModelSpec?> fromClasses, ImmutableArray<ModelSpec?> fromMembers)
+    {
+        var seen = new HashSet<string>();
+        var models = ImmutableArray.CreateBuilder<ModelSpec>();
+        foreach (var model in fromClasses.Concat(fromMembers))
+        {
+            if (model is not null && seen.Add(model.HintName)) models.Add(model);
+        }
+
+        return models.ToImmutable();
+    }
+}

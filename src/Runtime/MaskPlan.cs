@@ -1,0 +1,430 @@
+using System;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace PruneSharp;
+
+/// <summary>
+/// Computes magnitude masks on the CPU for one weight shape and one set of reduced dims, over spans.
+/// Everything it needs per update is allocated once, when the plan is created: a warm
+/// <see cref="Compute"/> allocates nothing on the managed heap.
+/// </summary>
+/// <remarks>
+/// <para>The rule, shared with <see cref="TorchMaskEngine"/> and documented in <c>docs/masks.md</c>:</para>
+/// <list type="number">
+/// <item>Each group's score is the mean of <c>|w|</c> over the reduced dims of the weight with a leading dummy dim,
+/// accumulated in float64 (every float32 is exact in float64) and divided by the group size in float64.</item>
+/// <item><c>round-half-to-even(sparsity × groups)</c> groups are pruned: the lowest scores first, and among equal
+/// scores the lower flat group index first. <c>+Inf</c> ranks highest; a NaN weight is an error.</item>
+/// <item>A sparsity that would prune every group is an error.</item>
+/// </list>
+/// <para>
+/// The weight's dims are walked as segments: adjacent dims that are both reduced or both kept are merged, and
+/// dims of size 1 are dropped, so the innermost loop runs over the longest contiguous stretch of memory.
+/// </para>
+/// </remarks>
+public sealed class MaskPlan
+{
+    private readonly int[] _shape;
+    private readonly int[] _segmentSizes;
+    private readonly int[] _segmentGroupStrides;
+    private readonly bool _innerSegmentReduced;
+    private readonly int _innerSegmentSize;
+    private readonly double[] _scores;
+    private readonly double[] _selection;
+    private readonly float[] _keep;
+
+    private MaskPlan(string layerName, int[] shape, ReducedDims dims, int[] segmentSizes, bool[] segmentReduced, int groupCount, long groupSize)
+    {
+        LayerName = layerName;
+        _shape = shape;
+        ReducedDims = dims;
+        GroupCount = groupCount;
+        GroupSize = groupSize;
+        ElementCount = groupCount * groupSize;
+
+        _segmentSizes = segmentSizes;
+        _segmentGroupStrides = new int[segmentSizes.Length];
+        var stride = 1;
+        for (var segment = segmentSizes.Length - 1; segment >= 0; segment--)
+        {
+            if (segmentReduced[segment]) continue;
+            _segmentGroupStrides[segment] = stride;
+            stride *= segmentSizes[segment];
+        }
+
+        _innerSegmentReduced = segmentReduced[^1];
+        _innerSegmentSize = segmentSizes[^1];
+        _scores = new double[groupCount];
+        _selection = new double[groupCount];
+        _keep = new float[groupCount];
+    }
+
+    /// <summary>The layer the plan computes masks for; every error names it.</summary>
+    public string LayerName { get; }
+
+    /// <summary>The weight's shape.</summary>
+    public ReadOnlySpan<int> Shape => _shape;
+
+    /// <summary>The dims scores are reduced over (dummy dim = 0).</summary>
+    public ReducedDims ReducedDims { get; }
+
+    /// <summary>The number of groups the granularity splits the weight into.</summary>
+    public int GroupCount { get; }
+
+    /// <summary>The number of weight elements in each group.</summary>
+    public long GroupSize { get; }
+
+    /// <summary>The number of weight elements.</summary>
+    public long ElementCount { get; }
+
+    /// <summary>The scores of the last <see cref="Compute"/>, one per group, in flat group order.</summary>
+    public ReadOnlySpan<double> Scores => _scores;
+
+    /// <summary>Creates a plan for a weight of <paramref name="shape"/> reduced over <paramref name="dims"/>.</summary>
+    /// <exception cref="PruningException">The shape is empty, has a zero dim, is too large for spans, or
+    /// <paramref name="dims"/> names a dim past the weight's rank.</exception>
+    public static MaskPlan Create(string layerName, ReadOnlySpan<int> shape, ReducedDims dims)
+    {
+        ArgumentNullException.ThrowIfNull(layerName);
+        if (shape.Length == 0)
+        {
+            throw new PruningException(layerName, "the weight has no dims; a mask needs a weight of rank 1 or more.");
+        }
+
+        if (dims.IsEmpty || dims.MaxDim > shape.Length)
+        {
+            throw new PruningException(layerName, $"reduced dims {dims} do not fit a weight of rank {shape.Length} (with the leading dummy dim, dims run from 0 to {shape.Length}).");
+        }
+
+        long groups = 1, groupSize = 1;
+        Span<int> sizes = stackalloc int[shape.Length];
+        Span<bool> reduced = stackalloc bool[shape.Length];
+        var segmentCount = 0;
+        for (var axis = 0; axis < shape.Length; axis++)
+        {
+            var size = shape[axis];
+            if (size <= 0)
+            {
+                throw new PruningException(layerName, $"the weight has shape {FormatShape(shape)}: an empty weight has nothing to prune.");
+            }
+
+            var isReduced = dims.Contains(axis + 1);
+            if (isReduced) groupSize *= size;
+            else groups *= size;
+
+            if (groups * groupSize > int.MaxValue)
+            {
+                throw new PruningException(layerName, $"the weight has shape {FormatShape(shape)}, more than {int.MaxValue} elements; the CPU path works on spans of at most that many.");
+            }
+
+            // A dim of size 1 adds nothing to a group's index or size: dropping it lengthens the runs.
+            if (size == 1) continue;
+            if (segmentCount > 0 && reduced[segmentCount - 1] == isReduced)
+            {
+                sizes[segmentCount - 1] *= size;
+            }
+            else
+            {
+                sizes[segmentCount] = size;
+                reduced[segmentCount] = isReduced;
+                segmentCount++;
+            }
+        }
+
+        if (segmentCount == 0)
+        {
+            sizes[0] = 1;
+            reduced[0] = false;
+            segmentCount = 1;
+        }
+
+        return new MaskPlan(layerName, shape.ToArray(), dims, sizes[..segmentCount].ToArray(), reduced[..segmentCount].ToArray(), (int)groups, groupSize);
+    }
+
+    /// <summary>
+    /// Computes the mask of <paramref name="weight"/> (row-major, of the plan's shape) at <paramref name="sparsity"/>
+    /// into <paramref name="mask"/>: 1 where a weight is kept, 0 where it is pruned.
+    /// </summary>
+    /// <returns>The number of groups pruned.</returns>
+    /// <exception cref="ArgumentException">A span's length is not the plan's element count.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is not in [0, 1].</exception>
+    /// <exception cref="PruningException">A weight is NaN, or the sparsity would prune every group.</exception>
+    public int Compute(ReadOnlySpan<float> weight, double sparsity, Span<float> mask)
+    {
+        if (weight.Length != ElementCount)
+        {
+            throw new ArgumentException($"Layer '{LayerName}': the weight span has {weight.Length} elements; shape {FormatShape(_shape)} has {ElementCount}.", nameof(weight));
+        }
+
+        if (mask.Length != ElementCount)
+        {
+            throw new ArgumentException($"Layer '{LayerName}': the mask span has {mask.Length} elements; shape {FormatShape(_shape)} has {ElementCount}.", nameof(mask));
+        }
+
+        var pruned = PrunedGroupCount(LayerName, sparsity, GroupCount, ReducedDims);
+        Score(weight);
+        ThrowIfAnyScoreIsNaN(weight);
+        SelectKept(pruned);
+        Expand(mask);
+        return pruned;
+    }
+
+    /// <summary>
+    /// The number of groups pruned at <paramref name="sparsity"/>: <c>round-half-to-even(sparsity × groups)</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is NaN or not in [0, 1].</exception>
+    /// <exception cref="PruningException">The count would be every group.</exception>
+    public static int PrunedGroupCount(string layerName, double sparsity, long groups, ReducedDims dims)
+    {
+        if (!(sparsity >= 0.0 && sparsity <= 1.0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, $"Layer '{layerName}': sparsity must be in [0, 1]; it is {sparsity}.");
+        }
+
+        var pruned = (long)Math.Round(sparsity * groups, MidpointRounding.ToEven);
+        if (pruned >= groups)
+        {
+            throw new PruningException(layerName, $"sparsity {sparsity} would remove all {groups} groups of the granularity with reduced dims {dims} (round-half-to-even({sparsity} × {groups}) = {pruned}); at most {(groups - 1) / (double)groups:0.####} keeps at least one.");
+        }
+
+        return (int)pruned;
+    }
+
+    private void Score(ReadOnlySpan<float> weight)
+    {
+        var scores = _scores.AsSpan();
+        scores.Clear();
+        var runLength = _innerSegmentSize;
+        var runs = weight.Length / runLength;
+        for (var run = 0; run < runs; run++)
+        {
+            var group = OuterGroupIndex(run);
+            var values = weight.Slice(run * runLength, runLength);
+            if (_innerSegmentReduced)
+            {
+                scores[group] += SumOfMagnitudes(values);
+            }
+            else
+            {
+                AddMagnitudes(values, scores.Slice(group, runLength));
+            }
+        }
+
+        if (GroupSize > 1)
+        {
+            var divisor = (double)GroupSize;
+            for (var group = 0; group < scores.Length; group++) scores[group] /= divisor;
+        }
+    }
+
+    private void ThrowIfAnyScoreIsNaN(ReadOnlySpan<float> weight)
+    {
+        // Magnitudes are never negative, so a sum is NaN exactly when one of its terms is: one pass over the
+        // scores finds out, and the weights are searched only on the error path.
+        foreach (var score in _scores)
+        {
+            if (!double.IsNaN(score)) continue;
+            var index = FirstNaN(weight);
+            throw new PruningException(LayerName, NaNWeightMessage(index, _shape));
+        }
+    }
+
+    private static int FirstNaN(ReadOnlySpan<float> weight)
+    {
+        for (var index = 0; index < weight.Length; index++)
+        {
+            if (float.IsNaN(weight[index])) return index;
+        }
+
+        return -1;
+    }
+
+    internal static string NaNWeightMessage(long flatIndex, ReadOnlySpan<int> shape)
+    {
+        Span<long> index = stackalloc long[shape.Length];
+        var rest = flatIndex;
+        for (var axis = shape.Length - 1; axis >= 0; axis--)
+        {
+            index[axis] = rest % shape[axis];
+            rest /= shape[axis];
+        }
+
+        return $"weight element {FormatShape(index)} (flat index {flatIndex}) is NaN; NaN weights cannot be ranked. Find where it came from (a diverged step, a bad checkpoint) before pruning.";
+    }
+
+    private void SelectKept(int pruned)
+    {
+        var keep = _keep.AsSpan();
+        keep.Fill(1f);
+        if (pruned == 0) return;
+
+        var scores = _scores.AsSpan();
+        var selection = _selection.AsSpan();
+        scores.CopyTo(selection);
+        var threshold = SelectNth(selection, pruned - 1);
+
+        var below = 0;
+        foreach (var score in scores)
+        {
+            if (score < threshold) below++;
+        }
+
+        // Every group below the threshold goes; of the groups at it, the lowest flat indices go first.
+        var tiesToPrune = pruned - below;
+        for (var group = 0; group < scores.Length; group++)
+        {
+            var score = scores[group];
+            if (score < threshold)
+            {
+                keep[group] = 0f;
+            }
+            else if (score == threshold && tiesToPrune > 0)
+            {
+                keep[group] = 0f;
+                tiesToPrune--;
+            }
+        }
+    }
+
+    private void Expand(Span<float> mask)
+    {
+        var keep = _keep.AsSpan();
+        var runLength = _innerSegmentSize;
+        var runs = mask.Length / runLength;
+        for (var run = 0; run < runs; run++)
+        {
+            var group = OuterGroupIndex(run);
+            var target = mask.Slice(run * runLength, runLength);
+            if (_innerSegmentReduced)
+            {
+                target.Fill(keep[group]);
+            }
+            else
+            {
+                keep.Slice(group, runLength).CopyTo(target);
+            }
+        }
+    }
+
+    /// <summary>The flat group index of the first element of run <paramref name="run"/> of the innermost segment.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int OuterGroupIndex(int run)
+    {
+        var group = 0;
+        for (var segment = _segmentSizes.Length - 2; segment >= 0 && run != 0; segment--)
+        {
+            var size = _segmentSizes[segment];
+            var (quotient, coordinate) = Math.DivRem(run, size);
+            group += coordinate * _segmentGroupStrides[segment];
+            run = quotient;
+        }
+
+        return group;
+    }
+
+    /// <summary>Sum of |x| accumulated in float64.</summary>
+    internal static double SumOfMagnitudes(ReadOnlySpan<float> values)
+    {
+        var index = 0;
+        var total = 0.0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            var low = Vector<double>.Zero;
+            var high = Vector<double>.Zero;
+            ref var start = ref MemoryMarshal.GetReference(values);
+            for (; index <= values.Length - Vector<float>.Count; index += Vector<float>.Count)
+            {
+                var magnitudes = Vector.Abs(Vector.LoadUnsafe(ref start, (nuint)index));
+                Vector.Widen(magnitudes, out var lowHalf, out var highHalf);
+                low += lowHalf;
+                high += highHalf;
+            }
+
+            total = Vector.Sum(low + high);
+        }
+
+        for (; index < values.Length; index++) total += Math.Abs(values[index]);
+        return total;
+    }
+
+    /// <summary>scores[i] += |values[i]|, in float64.</summary>
+    internal static void AddMagnitudes(ReadOnlySpan<float> values, Span<double> scores)
+    {
+        var index = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            ref var source = ref MemoryMarshal.GetReference(values);
+            ref var target = ref MemoryMarshal.GetReference(scores);
+            for (; index <= values.Length - Vector<float>.Count; index += Vector<float>.Count)
+            {
+                var magnitudes = Vector.Abs(Vector.LoadUnsafe(ref source, (nuint)index));
+                Vector.Widen(magnitudes, out var lowHalf, out var highHalf);
+                var lowAt = (nuint)index;
+                var highAt = (nuint)(index + Vector<double>.Count);
+                (Vector.LoadUnsafe(ref target, lowAt) + lowHalf).StoreUnsafe(ref target, lowAt);
+                (Vector.LoadUnsafe(ref target, highAt) + highHalf).StoreUnsafe(ref target, highAt);
+            }
+        }
+
+        for (; index < values.Length; index++) scores[index] += Math.Abs(values[index]);
+    }
+
+    /// <summary>
+    /// Rearranges <paramref name="values"/> so that position <paramref name="n"/> holds the value a full sort would
+    /// put there, and returns it (introselect: quickselect with median-of-three pivots, falling back to a sort of the
+    /// remaining range when partitioning degrades). No NaN may be present.
+    /// </summary>
+    internal static double SelectNth(Span<double> values, int n)
+    {
+        var low = 0;
+        var high = values.Length - 1;
+        var budget = 2 * (BitOperations.Log2((uint)values.Length) + 1);
+        while (high > low)
+        {
+            if (budget-- == 0)
+            {
+                values[low..(high + 1)].Sort();
+                return values[n];
+            }
+
+            var middle = low + ((high - low) >> 1);
+            if (values[middle] < values[low]) Swap(values, middle, low);
+            if (values[high] < values[low]) Swap(values, high, low);
+            if (values[high] < values[middle]) Swap(values, high, middle);
+            var pivot = values[middle];
+
+            int left = low, right = high;
+            while (left <= right)
+            {
+                while (values[left] < pivot) left++;
+                while (values[right] > pivot) right--;
+                if (left <= right)
+                {
+                    Swap(values, left, right);
+                    left++;
+                    right--;
+                }
+            }
+
+            if (n <= right) high = right;
+            else if (n >= left) low = left;
+            else return values[n];
+        }
+
+        return values[n];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Swap(Span<double> values, int a, int b) => (values[a], values[b]) = (values[b], values[a]);
+
+    internal static string FormatShape(ReadOnlySpan<int> shape)
+    {
+        Span<long> wide = stackalloc long[shape.Length];
+        for (var axis = 0; axis < shape.Length; axis++) wide[axis] = shape[axis];
+        return FormatShape(wide);
+    }
+
+    internal static string FormatShape(ReadOnlySpan<long> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
+}
