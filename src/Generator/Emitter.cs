@@ -101,6 +101,12 @@ internal static class Emitter
         code.Line(generatedCode);
         code.Line($"public sealed class {className} : global::PruneSharp.PrunedLayer");
         code.Open();
+        if (!layer.Shape.IsEmpty)
+        {
+            // A static array: a span over it costs nothing per call, in every C# version.
+            code.Line($"private static readonly long[] s_declaredShape = new long[] {{ {string.Join(", ", layer.Shape.Select(size => size.ToString(CultureInfo.InvariantCulture)))} }};");
+        }
+
         code.Line($"private readonly {model.TypeName} _model;");
         code.Line();
         code.Line($"internal {className}({model.TypeName} model)");
@@ -121,7 +127,7 @@ internal static class Emitter
         {
             code.Line();
             code.Line("/// <inheritdoc/>");
-            code.Line($"public override global::System.ReadOnlySpan<long> DeclaredShape => new long[] {{ {string.Join(", ", layer.Shape.Select(size => size.ToString(CultureInfo.InvariantCulture)))} }};");
+            code.Line($"public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;");
         }
 
         code.Close();

@@ -24,6 +24,7 @@ public abstract class PrunedLayer
     public const string MaskBufferName = "weight_mask";
 
     private MaskPlan? _plan;
+    private Tensor? _mask;
     private long _prunedGroups;
     private double _lastSparsity;
 
@@ -97,7 +98,8 @@ public abstract class PrunedLayer
         var weight = Weight;
         CheckShape(weight);
         var mask = EnsureMask(weight);
-        if (weight.device_type == DeviceType.CPU && weight.dtype == ScalarType.Float32 && weight.is_contiguous())
+        if (weight.device_type == DeviceType.CPU && weight.dtype == ScalarType.Float32 && weight.is_contiguous() &&
+            mask.dtype == ScalarType.Float32 && mask.is_contiguous())
         {
             var plan = _plan ??= MaskPlan.Create(Name, CurrentShape(weight), ReducedDims);
             var weights = MemoryMarshal.Cast<byte, float>(weight.bytes);
@@ -223,17 +225,23 @@ public abstract class PrunedLayer
 
     private Tensor EnsureMask(Tensor weight)
     {
+        // The module's buffer is the truth, but looking it up allocates: keep a reference while it still fits.
+        if (_mask is { IsInvalid: false } cached && FitsWeight(cached, weight)) return cached;
+
         var existing = Mask;
-        if (existing is not null && existing.device_type == weight.device_type && existing.device_index == weight.device_index && existing.dtype == weight.dtype && SameShape(existing, weight) && existing.is_contiguous())
+        if (existing is not null)
         {
-            return existing;
+            if (FitsWeight(existing, weight)) return _mask = existing;
+            throw new PruningException(Name, $"its '{MaskBufferName}' buffer has shape {MaskPlan.FormatShape(existing.shape)} on {existing.device}, but the weight has shape {MaskPlan.FormatShape(weight.shape)} on {weight.device}. Move the whole model with .to(...) so its buffers move with it.");
         }
 
-        // First update, or the layer moved to another device or dtype without its buffer: make a fresh one.
         var mask = ones_like(weight, requires_grad: false).contiguous();
         Layer.register_buffer(MaskBufferName, mask);
-        return mask;
+        return _mask = mask;
     }
+
+    private static bool FitsWeight(Tensor mask, Tensor weight) =>
+        mask.device_type == weight.device_type && mask.device_index == weight.device_index && SameShape(mask, weight);
 
     private static bool SameShape(Tensor a, Tensor b)
     {
