@@ -273,8 +273,8 @@ internal static class ModelParser
             var syntax = _attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
             var arguments = syntax?.ArgumentList?.Arguments ?? default;
             var named = arguments.FirstOrDefault(argument => argument.NameColon?.Name.Identifier.ValueText == parameterName);
-            if (named is not null) return named.GetLocation();
-            return position < arguments.Count && arguments[position].NameColon is null ? arguments[position].GetLocation() : syntax?.GetLocation();
+            if (named is not null) return named.Expression.GetLocation();
+            return position < arguments.Count && arguments[position].NameColon is null ? arguments[position].Expression.GetLocation() : syntax?.GetLocation();
         }
     }
 }

@@ -1,0 +1,55 @@
+extern alias generator;
+
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using PruneAnalyzer = generator::PruneSharp.Generator.PruneAnalyzer;
+using PruneGenerator = generator::PruneSharp.Generator.PruneGenerator;
+
+namespace PruneSharp.Tests;
+
+/// <summary>Compiles test sources against the running runtime, TorchSharp and PruneSharp, with the generator and analyzer.</summary>
+internal static class CompilationHelper
+{
+    private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(() =>
+        ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
+            .Split(Path.PathSeparator)
+            .Where(path => path.EndsWith(".dll", StringComparison.Ordinal))
+            .Where(path => !Path.GetFileName(path).StartsWith("PruneSharp.Generator", StringComparison.Ordinal))
+            .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
+            .ToImmutableArray());
+
+    public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
+
+    public static CSharpCompilation Compile(params string[] sources) =>
+        CSharpCompilation.Create(
+            "TestModels",
+            sources.Select((source, index) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: $"Source{index}.cs")),
+            LazyReferences.Value,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+
+    public static GeneratorDriver CreateDriver(bool trackSteps = false) =>
+        CSharpGeneratorDriver.Create(
+            [new PruneGenerator().AsSourceGenerator()],
+            parseOptions: ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+
+    /// <summary>Runs the generator; returns the generated sources and the diagnostics of the compilation with them.</summary>
+    public static (GeneratorDriverRunResult Result, ImmutableArray<Diagnostic> CompilationDiagnostics) Generate(params string[] sources)
+    {
+        var compilation = Compile(sources);
+        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        return (driver.GetRunResult(), output.GetDiagnostics());
+    }
+
+    /// <summary>The analyzer's diagnostics for the sources, after #pragma and other suppressions.</summary>
+    public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(params string[] sources)
+    {
+        var compilation = Compile(sources);
+        var withAnalyzers = compilation.WithAnalyzers([new PruneAnalyzer()]);
+        var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync();
+        return diagnostics.Where(diagnostic => !diagnostic.IsSuppressed).ToImmutableArray();
+    }
+}
