@@ -6,6 +6,8 @@ using Spectre.Console;
 using static TorchSharp.torch;
 
 // Prunes a small CNN once, as its [Prune] attributes declare, and prints what each layer's mask removed.
+if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 120;   // a log or pipe has no width of its own
+
 manual_seed(0);
 using var model = new SmallCnn();
 using var images = randn(8, 1, 28, 28);

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs PruneSharp's tests: machine setup first (eng/setup.sh), then every test project of the solution in Release,
+# then one summary line computed from the test results: "N passed, N failed" (", N skipped" when any were).
+# Extra arguments go to dotnet test (for example --filter DiagnosticTests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+bash eng/setup.sh
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+set +e
+dotnet test PruneSharp.sln -c Release --logger "trx" --results-directory "$results" "$@"
+status=$?
+set -e
+
+shopt -s nullglob
+trx_files=("$results"/*.trx)
+if [ ${#trx_files[@]} -eq 0 ]; then
+    echo "test: no test results were written (dotnet test exited with $status); see the build output above." >&2
+    exit $(( status == 0 ? 1 : status ))
+fi
+
+counter() { # sums one attribute of the <Counters> element over every results file
+    local total=0 value
+    for file in "${trx_files[@]}"; do
+        value=$(grep -o "<Counters [^>]*" "$file" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]\+' || echo 0)
+        total=$(( total + ${value:-0} ))
+    done
+    echo "$total"
+}
+
+passed=$(counter passed)
+failed=$(( $(counter failed) + $(counter error) + $(counter timeout) + $(counter aborted) ))
+skipped=$(counter notExecuted)
+summary="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
