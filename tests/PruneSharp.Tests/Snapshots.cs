@@ -1,6 +1,5 @@
 extern alias generator;
 
-using System.Runtime.CompilerServices;
 using DiffPlex.Renderer;
 using Emitter = generator::PruneSharp.Generator.Emitter;
 
@@ -17,9 +16,9 @@ internal static class Snapshots
     /// <summary>The environment variable that, set to 1, makes mismatching or missing snapshots get accepted.</summary>
     public const string AcceptVariable = "PRUNESHARP_ACCEPT_SNAPSHOTS";
 
-    public static void Verify(string name, string actual, [CallerFilePath] string callerPath = "")
+    public static void Verify(string name, string actual)
     {
-        var directory = SnapshotDirectory(callerPath);
+        var directory = SnapshotDirectory();
         var verifiedPath = Path.Combine(directory, name + ".verified.cs");
         var receivedPath = Path.Combine(directory, name + ".received.cs");
         actual = Normalize(actual);
@@ -50,12 +49,19 @@ internal static class Snapshots
     private static string Normalize(string text) =>
         text.Replace("\r\n", "\n").Replace("\"" + Emitter.GeneratorVersion + "\"", "\"{version}\"");
 
-    private static string SnapshotDirectory(string callerPath)
+    private static string SnapshotDirectory()
     {
-        // tests/PruneSharp.Tests/X.cs -> tests/Snapshots
-        var testsDirectory = Path.GetDirectoryName(Path.GetDirectoryName(callerPath))!;
-        var directory = Path.Combine(testsDirectory, "Snapshots");
-        Directory.CreateDirectory(directory);
-        return directory;
+        // Found from the test binary rather than [CallerFilePath]: CI builds map source paths to /_/.
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "PruneSharp.sln")))
+            {
+                var snapshots = Path.Combine(directory.FullName, "tests", "Snapshots");
+                Directory.CreateDirectory(snapshots);
+                return snapshots;
+            }
+        }
+
+        throw new DirectoryNotFoundException($"No PruneSharp.sln above {AppContext.BaseDirectory}: cannot find tests/Snapshots.");
     }
 }
