@@ -51,17 +51,8 @@ internal static class Snapshots
 
     private static string SnapshotDirectory()
     {
-        // Found from the test binary rather than [CallerFilePath]: CI builds map source paths to /_/.
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "PruneSharp.sln")))
-            {
-                var snapshots = Path.Combine(directory.FullName, "tests", "Snapshots");
-                Directory.CreateDirectory(snapshots);
-                return snapshots;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No PruneSharp.sln above {AppContext.BaseDirectory}: cannot find tests/Snapshots.");
+        var snapshots = Path.Combine(RepositoryPaths.Root, "tests", "Snapshots");
+        Directory.CreateDirectory(snapshots);
+        return snapshots;
     }
 }

@@ -1,0 +1,17 @@
+namespace PruneSharp.Tests;
+
+/// <summary>Finds the repository from the test binary (CI builds map source paths, so [CallerFilePath] will not do).</summary>
+internal static class RepositoryPaths
+{
+    public static string Root { get; } = FindRoot();
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "PruneSharp.sln"))) return directory.FullName;
+        }
+
+        throw new DirectoryNotFoundException($"No PruneSharp.sln above {AppContext.BaseDirectory}.");
+    }
+}
