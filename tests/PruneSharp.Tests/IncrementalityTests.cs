@@ -1,0 +1,109 @@
+extern alias generator;
+
+using System.Collections;
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using TrackingNames = generator::PruneSharp.Generator.TrackingNames;
+
+namespace PruneSharp.Tests;
+
+/// <summary>The generator's pipeline caches: unrelated work reuses its models, a changed attribute does not.</summary>
+public sealed class IncrementalityTests
+{
+    private static readonly string[] TrackedSteps = [TrackingNames.ClassTargets, TrackingNames.MemberTargets, TrackingNames.Models];
+
+    [Fact]
+    public void Rerun_on_a_cloned_compilation_is_all_cached()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.Nested);
+        var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var rerun = driver.RunGenerators(compilation.Clone()).GetRunResult();
+
+        AssertReasons(rerun, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        Assert.All(rerun.Results[0].TrackedOutputSteps.SelectMany(step => step.Value).SelectMany(step => step.Outputs), output => Assert.Equal(IncrementalStepRunReason.Cached, output.Reason));
+    }
+
+    [Fact]
+    public void Edit_inside_a_method_body_leaves_every_model_unchanged()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.SmallCnn);
+        var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var edited = Replace(compilation, "fc2.forward(fc1.forward(", "fc2.forward(fc1.forward(");   // same text: a new tree
+        edited = Replace(edited, "=> fc2.forward(", "=> 0 + 0 == 0 ? fc2.forward(");
+        edited = Replace(edited, ".flatten(1)));", ".flatten(1))) : input;");
+        Assert.Empty(edited.GetDiagnostics().Where(diagnostic => diagnostic.Severity == DiagnosticSeverity.Error));
+
+        var rerun = driver.RunGenerators(edited).GetRunResult();
+        AssertReasons(rerun, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+    }
+
+    [Fact]
+    public void Changing_an_attribute_argument_modifies_the_model()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.SmallCnn);
+        var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var edited = Replace(compilation, "[Prune(Granularity.Kernel, 0.5)]", "[Prune(Granularity.Kernel, 0.6)]");
+
+        var rerun = driver.RunGenerators(edited).GetRunResult();
+        var models = rerun.Results[0].TrackedSteps[TrackingNames.Models].SelectMany(step => step.Outputs).ToList();
+        Assert.Contains(models, output => output.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains("0.6", Assert.Single(rerun.GeneratedTrees).ToString());
+    }
+
+    [Fact]
+    public void Pipeline_outputs_hold_no_symbols_syntax_or_compilations()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.Nested);
+        var result = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation).GetRunResult();
+        var visited = 0;
+        foreach (var name in TrackedSteps)
+        {
+            foreach (var step in result.Results[0].TrackedSteps[name])
+            {
+                foreach (var (value, _) in step.Outputs)
+                {
+                    AssertNoRoslynObjects(value, $"{name} output", new HashSet<object>(ReferenceEqualityComparer.Instance));
+                    visited++;
+                }
+            }
+        }
+
+        Assert.True(visited >= 3, $"only {visited} outputs were walked");
+    }
+
+    private static void AssertNoRoslynObjects(object? value, string path, HashSet<object> seen)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum) return;
+        Assert.False(value is ISymbol or SyntaxNode or Compilation or SemanticModel or SyntaxTree, $"{path} holds a {value.GetType().Name}");
+        if (!value.GetType().IsValueType && !seen.Add(value)) return;
+
+        if (value is IEnumerable items)
+        {
+            var index = 0;
+            foreach (var item in items) AssertNoRoslynObjects(item, $"{path}[{index++}]", seen);
+        }
+
+        foreach (var field in value.GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+        {
+            AssertNoRoslynObjects(field.GetValue(value), $"{path}.{field.Name}", seen);
+        }
+    }
+
+    private static void AssertReasons(GeneratorDriverRunResult result, params IncrementalStepRunReason[] allowed)
+    {
+        var steps = TrackedSteps.SelectMany(name => result.Results[0].TrackedSteps.TryGetValue(name, out var runs) ? runs : []).ToList();
+        Assert.NotEmpty(steps);
+        foreach (var output in steps.SelectMany(step => step.Outputs))
+        {
+            Assert.Contains(output.Reason, allowed);
+        }
+    }
+
+    private static CSharpCompilation Replace(CSharpCompilation compilation, string oldText, string newText)
+    {
+        var tree = compilation.SyntaxTrees.First(candidate => candidate.ToString().Contains(oldText, StringComparison.Ordinal));
+        var replaced = tree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(tree.ToString().Replace(oldText, newText, StringComparison.Ordinal)));
+        return compilation.ReplaceSyntaxTree(tree, replaced);
+    }
+}
