@@ -41,6 +41,14 @@ public sealed partial class PackageTests : IDisposable
             Assert.Contains("lib/net10.0/PruneSharp.Runtime.dll", entries);
             Assert.Contains("lib/net10.0/PruneSharp.Attributes.dll", entries);
             Assert.Contains("analyzers/dotnet/cs/PruneSharp.Generator.dll", entries);
+            Assert.Contains("lib/net10.0/PruneSharp.Runtime.xml", entries);
+            Assert.Contains("lib/net10.0/PruneSharp.Attributes.xml", entries);
+            Assert.Contains("README.md", entries);
+
+            // TorchSharp is the one dependency: the application picks the libtorch package (CPU or CUDA).
+            using var nuspec = new StreamReader(archive.GetEntry("PruneSharp.nuspec")!.Open());
+            var dependencies = Regex.Matches(nuspec.ReadToEnd(), "<dependency id=\"([^\"]+)\" version=\"([^\"]+)\"").Select(match => $"{match.Groups[1].Value} {match.Groups[2].Value}");
+            Assert.Equal(["TorchSharp 0.107.0"], dependencies);
         }
 
         var (model, usage) = ReadmeQuickStart();
