@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(PruneSharp.Benchmarks.MaskBenchmarks).Assembly).Run(args);
