@@ -192,6 +192,18 @@ public sealed class MaskPlan
         return (int)pruned;
     }
 
+    /// <summary>The number of groups <paramref name="dims"/> splits a weight of <paramref name="shape"/> into.</summary>
+    internal static long CountGroups(ReadOnlySpan<long> shape, ReducedDims dims)
+    {
+        long groups = 1;
+        for (var axis = 0; axis < shape.Length; axis++)
+        {
+            if (!dims.Contains(axis + 1)) groups *= shape[axis];
+        }
+
+        return groups;
+    }
+
     private void Score(ReadOnlySpan<float> weight)
     {
         var scores = _scores.AsSpan();

@@ -108,13 +108,13 @@ public abstract class PrunedLayer
         }
         else
         {
-            using var computed = TorchMaskEngine.ComputeMask(weight, ReducedDims, sparsity, Name);
+            using var computed = TorchMaskEngine.ComputeMask(weight, ReducedDims, sparsity, Name, out var pruned);
             using (no_grad())
             {
                 mask.copy_(computed);
             }
 
-            _prunedGroups = MaskPlan.PrunedGroupCount(Name, sparsity, GroupCount(weight), ReducedDims);
+            _prunedGroups = pruned;
         }
 
         _lastSparsity = sparsity;
@@ -136,7 +136,7 @@ public abstract class PrunedLayer
     {
         var weight = Weight;
         var mask = Mask;
-        var groups = GroupCount(weight);
+        var groups = MaskPlan.CountGroups(weight.shape, ReducedDims);
         double measured = 0;
         long pruned = 0;
         if (mask is not null)
@@ -166,17 +166,6 @@ public abstract class PrunedLayer
         }
 
         return new PruningReport(reports, total, (long)Math.Round(masked));
-    }
-
-    private long GroupCount(Tensor weight)
-    {
-        long groups = 1;
-        for (var axis = 0; axis < weight.dim(); axis++)
-        {
-            if (!ReducedDims.Contains(axis + 1)) groups *= weight.size(axis);
-        }
-
-        return groups;
     }
 
     private void CheckShape(Tensor weight)

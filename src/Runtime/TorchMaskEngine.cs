@@ -22,7 +22,11 @@ public static class TorchMaskEngine
     /// <exception cref="PruningException">The weight is empty or not floating point, the dims do not fit its rank,
     /// a weight is NaN, or the sparsity would prune every group.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is not in [0, 1].</exception>
-    public static Tensor ComputeMask(Tensor weight, ReducedDims dims, double sparsity, string layerName)
+    public static Tensor ComputeMask(Tensor weight, ReducedDims dims, double sparsity, string layerName) =>
+        ComputeMask(weight, dims, sparsity, layerName, out _);
+
+    /// <summary>As <see cref="ComputeMask(Tensor, ReducedDims, double, string)"/>, also giving the number of groups pruned.</summary>
+    internal static Tensor ComputeMask(Tensor weight, ReducedDims dims, double sparsity, string layerName, out int prunedGroups)
     {
         ArgumentNullException.ThrowIfNull(weight);
         ArgumentNullException.ThrowIfNull(layerName);
@@ -44,10 +48,9 @@ public static class TorchMaskEngine
         }
 
         var reduceAxes = Enumerable.Range(1, rank).Where(dims.Contains).Select(axis => (long)axis).ToArray();
-        long groupSize = 1;
-        foreach (var axis in reduceAxes) groupSize *= shape[axis - 1];
-        var groups = weight.numel() / groupSize;
-        var pruned = MaskPlan.PrunedGroupCount(layerName, sparsity, groups, dims);
+        var groups = MaskPlan.CountGroups(shape, dims);
+        var groupSize = weight.numel() / groups;
+        var pruned = prunedGroups = MaskPlan.PrunedGroupCount(layerName, sparsity, groups, dims);
 
         using var scope = NewDisposeScope();
         var values = weight.detach().to(ScalarType.Float32);

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace PruneSharp.Tests;
@@ -66,10 +65,7 @@ public sealed class TestVectorTests
         var vector = TestVectors.Cases[index];
         using var model = (TorchSharp.torch.nn.Module)GranularityModelCatalog.Create(vector.Kind, vector.ParsedGranularity);
         var layer = GranularityModelCatalog.LayerOfShape((IPrunableModule)model, vector.Shape);
-        using (no_grad())
-        {
-            vector.Weights.AsSpan().CopyTo(MemoryMarshal.Cast<byte, float>(layer.Weight.bytes));
-        }
+        GeneratedPathTests.SetWeights(layer, vector.Weights);
 
         if (vector.Error is not null)
         {
