@@ -9,7 +9,9 @@ namespace PruneSharp;
 /// and 4 the kernel width; for <c>Linear</c> dim 0 is the dummy, 1 the output neurons and 2 the input neurons.
 /// Reducing over dim 0 alone scores every weight on its own. Every kept dim indexes one group; the reduced dims
 /// span the group's elements. Only <see cref="Weight"/>, <see cref="Column"/> and <see cref="Row"/> apply to
-/// <c>Linear</c>, with their own dims (see each member); every member applies to <c>Conv2d</c>.
+/// <c>Linear</c>, with their own dims (see each member); every member applies to <c>Conv2d</c>. The tables for
+/// <c>Conv1d</c>, <c>Conv3d</c> and the transposed convolutions are in <c>docs/granularities.md</c> and
+/// <see cref="Granularities.TryGetReducedDims"/>.
 /// </remarks>
 public enum Granularity
 {
@@ -96,4 +98,25 @@ public enum Granularity
     /// Whole filters: removes weight[o, :, :, :], that is, an output channel. Conv2d only: dims (2, 3, 4).
     /// </summary>
     Filter,
+
+    /// <summary>
+    /// The whole weight as one group: all of the layer's dims. Meant for reports and for ranking whole layers;
+    /// with local scope one group can only be kept, so any sparsity that rounds to removing it is rejected.
+    /// Every layer kind.
+    /// </summary>
+    Layer,
+
+    /// <summary>
+    /// An explicit tuple of reduced dims, given by <see cref="PruneAttribute.Dims"/> with the same dummy-dim
+    /// convention (0 = every weight on its own). Every layer kind; dims past the weight's rank are an error.
+    /// </summary>
+    Custom,
+
+    /// <summary>
+    /// N:M semi-structured sparsity: in every run of M consecutive weights along the input-channel axis, the N with
+    /// the highest scores are kept (2:4 is what NVIDIA's Ampere sparse tensor cores run). Declared with
+    /// <see cref="PruneAttribute(int, int)"/>; the sparsity is (M − N) / M. Every layer kind whose input size
+    /// (per group) is a multiple of M.
+    /// </summary>
+    NOfM,
 }

@@ -10,13 +10,13 @@ namespace PruneSharp;
 /// <para>
 /// On a <c>partial</c> class deriving from a TorchSharp <c>Module</c>, the attribute is the default for every layer
 /// field or property of that class whose layer type supports the granularity (a class-level
-/// <see cref="Granularity.Filter"/> applies to the <c>Conv2d</c> layers and not to <c>Linear</c> ones).
+/// <see cref="Granularity.Filter"/> applies to the convolutions and not to <c>Linear</c> layers).
 /// On a field or property holding a layer, it overrides the class default for that layer.
 /// </para>
 /// <para>
-/// The mask is computed with the magnitude criterion: each group's score is the mean of <c>|w|</c> over the
-/// granularity's dims; <c>round-half-to-even(sparsity × groups)</c> groups with the lowest scores are pruned,
-/// and ties prune the group with the lower flat index first.
+/// Each group's score is the <see cref="Reducer"/> (mean by default) of the <see cref="Criterion"/> (<c>|w|</c> by
+/// default) over the granularity's dims; <c>round-half-to-even(sparsity × groups)</c> groups with the lowest scores
+/// are pruned, and ties prune the group with the lower flat index first. <c>docs/masks.md</c> has the whole rule.
 /// </para>
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class | AttributeTargets.Field | AttributeTargets.Property, AllowMultiple = false, Inherited = false)]
@@ -34,9 +34,69 @@ public sealed class PruneAttribute : Attribute
         Sparsity = sparsity;
     }
 
+    /// <summary>
+    /// Declares N:M semi-structured sparsity (<see cref="Granularity.NOfM"/>): in every run of <paramref name="m"/>
+    /// consecutive weights along the input-channel axis, the <paramref name="n"/> with the highest scores are kept.
+    /// </summary>
+    /// <param name="n">How many weights of each run are kept, at least 1.</param>
+    /// <param name="m">The run length, greater than <paramref name="n"/>; the layer's input size per group must be a multiple of it.</param>
+    public PruneAttribute(int n, int m)
+    {
+        Granularity = Granularity.NOfM;
+        N = n;
+        M = m;
+        Sparsity = m > 0 ? (m - n) / (double)m : double.NaN;
+    }
+
     /// <summary>The blocks of the weight that are scored and removed together.</summary>
     public Granularity Granularity { get; }
 
-    /// <summary>The fraction of the granularity's groups to remove, in [0, 1].</summary>
+    /// <summary>The fraction of the granularity's groups to remove, in [0, 1]. For N:M it is (M − N) / M.</summary>
     public double Sparsity { get; }
+
+    /// <summary>For <see cref="Granularity.NOfM"/>: the weights kept in each run; 0 otherwise.</summary>
+    public int N { get; }
+
+    /// <summary>For <see cref="Granularity.NOfM"/>: the run length; 0 otherwise.</summary>
+    public int M { get; }
+
+    /// <summary>How each weight is scored. Default: <see cref="Criterion.LargeFinal"/> (<c>|w|</c>).</summary>
+    public Criterion Criterion { get; set; }
+
+    /// <summary>How element scores become a group score. Default: <see cref="Reducer.Mean"/>.</summary>
+    public Reducer Reducer { get; set; }
+
+    /// <summary>
+    /// Local (each layer on its own, the default) or global (one ranking over every pruned layer). Only on the
+    /// class-level attribute, whose sparsity is then the model-wide target.
+    /// </summary>
+    public PruningScope Scope { get; set; }
+
+    /// <summary>
+    /// When above 1, the number of kept groups is rounded to a multiple of it (hardware-friendly channel counts):
+    /// <c>max(RoundTo, RoundTo × round-half-to-even(kept / RoundTo))</c>, and never more than every group.
+    /// 0 or 1 keeps the count as it is.
+    /// </summary>
+    public int RoundTo { get; set; }
+
+    /// <summary>
+    /// For <see cref="Granularity.Custom"/>: the dims scores are reduced over, on the weight with a leading dummy
+    /// dim (0 = every weight on its own, 1 = the weight's first dim, ...).
+    /// </summary>
+    public int[]? Dims { get; set; }
+
+    /// <summary>How the sparsity grows over training. Default: <see cref="Schedule.OneShot"/>.</summary>
+    public Schedule Schedule { get; set; }
+
+    /// <summary>The fraction of training at which the schedule starts, in [0, 1]. Default 0.</summary>
+    public double ScheduleStart { get; set; }
+
+    /// <summary>The fraction of training at which the schedule reaches the target sparsity, in [0, 1]. Default 1.</summary>
+    public double ScheduleEnd { get; set; } = 1.0;
+
+    /// <summary>For <see cref="Schedule.Iterative"/>: the number of equal steps. Default 3.</summary>
+    public int ScheduleSteps { get; set; } = 3;
+
+    /// <summary>For <see cref="Criterion.Random"/>: the seed. Default 0.</summary>
+    public int Seed { get; set; }
 }

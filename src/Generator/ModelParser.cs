@@ -67,9 +67,9 @@ internal static class ModelParser
                 }
 
                 if (!PruneDeclaration.TryRead(memberAttribute, out var own)) continue;
-                if (!Granularities.AppliesTo(kind.Value, own.Granularity))
+                if (!Granularities.TryGetReducedDims(kind.Value, own.Granularity, out _))
                 {
-                    var valid = string.Join(", ", Enum.GetValues(typeof(Granularity)).Cast<Granularity>().Where(g => Granularities.AppliesTo(kind.Value, g)));
+                    var valid = string.Join(", ", Enum.GetValues(typeof(Granularity)).Cast<Granularity>().Where(g => Granularities.TryGetReducedDims(kind.Value, g, out _)));
                     Report(diagnostics, DiagnosticDescriptors.GranularityNotValidForLayer, own.GranularityLocation(cancellationToken), own.Granularity, kind.Value, member.Name, valid);
                     continue;
                 }
@@ -82,7 +82,7 @@ internal static class ModelParser
 
                 AddLayer(layers, member, kind.Value, own, compilation, diagnostics, cancellationToken);
             }
-            else if (kind is not null && classDefault is { } defaults && Granularities.AppliesTo(kind.Value, defaults.Granularity))
+            else if (kind is not null && classDefault is { } defaults && Granularities.TryGetReducedDims(kind.Value, defaults.Granularity, out _))
             {
                 classDefaultUsed = true;
                 AddLayer(layers, member, kind.Value, defaults, compilation, diagnostics, cancellationToken);

@@ -15,7 +15,7 @@ public sealed class DiagnosticTests
             public Model() : base("m") { }
             {{Forward}}
         }
-        """, DiagnosticSeverity.Error, "Granularity 'Filter' does not apply to Linear layer 'fc'; valid granularities for Linear: Weight, Column, Row");
+        """, DiagnosticSeverity.Error, "Granularity 'Filter' does not apply to Linear layer 'fc'; valid granularities for Linear: Weight, Column, Row, Layer");
 
     [Fact]
     public Task PRUNE002_sparsity_above_one_on_a_member() => AssertDiagnostics($$"""

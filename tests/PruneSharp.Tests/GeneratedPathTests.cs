@@ -13,8 +13,8 @@ public sealed class GeneratedPathTests
     private static readonly double[] Sparsities = [0.0, 0.1, 0.25, 0.3, 0.5, 0.7, 0.75, 0.9];
 
     public static IEnumerable<object[]> AllGranularities() =>
-        Enum.GetValues<LayerKind>()
-            .SelectMany(kind => Enum.GetValues<Granularity>().Where(granularity => Granularities.AppliesTo(kind, granularity)).Select(granularity => new object[] { kind, granularity }));
+        new[] { LayerKind.Conv2d, LayerKind.Linear }
+            .SelectMany(kind => Enum.GetValues<Granularity>().Where(granularity => granularity != Granularity.Layer && Granularities.TryGetReducedDims(kind, granularity, out _)).Select(granularity => new object[] { kind, granularity }));
 
     [Fact]
     public void There_are_15_Conv2d_and_3_Linear_granularities()

@@ -133,7 +133,7 @@ public sealed class MaskEngineTests
     public void Cpu_and_torch_paths_give_identical_masks_on_random_cases()
     {
         var random = new Random(11);
-        var conv = Enum.GetValues<Granularity>().ToArray();
+        var conv = Enum.GetValues<Granularity>().Where(granularity => Granularities.TryGetReducedDims(LayerKind.Conv2d, granularity, out _)).ToArray();
         for (var trial = 0; trial < 300; trial++)
         {
             var isConv = random.Next(4) != 0;
