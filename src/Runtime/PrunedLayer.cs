@@ -28,29 +28,44 @@ public abstract class PrunedLayer
     private long _prunedGroups;
     private double _lastSparsity;
 
-    /// <summary>Declares the pruning of one layer.</summary>
+    /// <summary>Declares the pruning of one layer at <paramref name="sparsity"/> with <paramref name="granularity"/> and default settings.</summary>
     /// <exception cref="ArgumentException">The granularity does not apply to <paramref name="kind"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is not in [0, 1].</exception>
     protected PrunedLayer(string name, LayerKind kind, Granularity granularity, double sparsity)
+        : this(name, kind, new PruneSettings(granularity, sparsity))
+    {
+    }
+
+    /// <summary>Declares the pruning of one layer.</summary>
+    /// <exception cref="ArgumentException">The settings do not fit <paramref name="kind"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The sparsity is not in [0, 1].</exception>
+    protected PrunedLayer(string name, LayerKind kind, PruneSettings settings)
     {
         ArgumentNullException.ThrowIfNull(name);
+        ArgumentNullException.ThrowIfNull(settings);
+        var granularity = settings.Granularity;
+        var sparsity = settings.Sparsity;
         if (!Granularities.TryGetReducedDims(kind, granularity, out var dims))
         {
-            throw new ArgumentException($"Layer '{name}': granularity {granularity} does not apply to a {kind} layer.", nameof(granularity));
+            throw new ArgumentException($"Layer '{name}': granularity {granularity} does not apply to a {kind} layer.", nameof(settings));
         }
 
         if (!(sparsity >= 0.0 && sparsity <= 1.0))
         {
-            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, $"Layer '{name}': sparsity must be in [0, 1]; it is {sparsity}.");
+            throw new ArgumentOutOfRangeException(nameof(settings), sparsity, $"Layer '{name}': sparsity must be in [0, 1]; it is {sparsity}.");
         }
 
         Name = name;
         Kind = kind;
+        Settings = settings;
         Granularity = granularity;
         ReducedDims = dims;
         TargetSparsity = sparsity;
         _lastSparsity = sparsity;
     }
+
+    /// <summary>How the layer is pruned.</summary>
+    public PruneSettings Settings { get; }
 
     /// <summary>The model's field or property that holds the layer.</summary>
     public string Name { get; }
