@@ -164,9 +164,9 @@ public sealed class MaskPlan
         }
 
         var pruned = PrunedGroupCount(LayerName, sparsity, GroupCount, ReducedDims);
-        Score(weight);
+        ScoreGroups(weight, magnitudes: true, Reducer.Mean, existingMask: default);
         ThrowIfAnyScoreIsNaN(weight);
-        SelectKept(pruned);
+        SelectLowest(pruned);
         Expand(mask);
         return pruned;
     }
@@ -176,17 +176,39 @@ public sealed class MaskPlan
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is NaN or not in [0, 1].</exception>
     /// <exception cref="PruningException">The count would be every group.</exception>
-    public static int PrunedGroupCount(string layerName, double sparsity, long groups, ReducedDims dims)
+    public static int PrunedGroupCount(string layerName, double sparsity, long groups, ReducedDims dims) =>
+        PrunedGroupCount(layerName, sparsity, groups, dims, roundTo: 0);
+
+    /// <summary>
+    /// The number of groups pruned at <paramref name="sparsity"/>: <c>round-half-to-even(sparsity × groups)</c>; when
+    /// <paramref name="roundTo"/> is above 1, the kept count <c>groups − pruned</c> is then rounded to
+    /// <c>max(roundTo, roundTo × round-half-to-even(kept / roundTo))</c>, capped at <paramref name="groups"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is NaN or not in [0, 1], or <paramref name="roundTo"/> is negative.</exception>
+    /// <exception cref="PruningException">The count before rounding would be every group.</exception>
+    public static int PrunedGroupCount(string layerName, double sparsity, long groups, ReducedDims dims, int roundTo)
     {
         if (!(sparsity >= 0.0 && sparsity <= 1.0))
         {
             throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, $"Layer '{layerName}': sparsity must be in [0, 1]; it is {sparsity}.");
         }
 
+        if (roundTo < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(roundTo), roundTo, $"Layer '{layerName}': RoundTo must be 0 (off) or positive; it is {roundTo}.");
+        }
+
         var pruned = (long)Math.Round(sparsity * groups, MidpointRounding.ToEven);
         if (pruned >= groups)
         {
             throw new PruningException(layerName, $"sparsity {sparsity} would remove all {groups} groups of the granularity with reduced dims {dims} (round-half-to-even({sparsity} × {groups}) = {pruned}); at most {(groups - 1) / (double)groups:0.####} keeps at least one.");
+        }
+
+        if (roundTo > 1)
+        {
+            var kept = groups - pruned;
+            var rounded = Math.Max(roundTo, roundTo * (long)Math.Round(kept / (double)roundTo, MidpointRounding.ToEven));
+            pruned = groups - Math.Min(rounded, groups);
         }
 
         return (int)pruned;
@@ -204,46 +226,83 @@ public sealed class MaskPlan
         return groups;
     }
 
-    private void Score(ReadOnlySpan<float> weight)
+    /// <summary>
+    /// Reduces <paramref name="values"/> (element scores in the plan's layout) into one score per group: the sum or
+    /// mean of the values (of their magnitudes when <paramref name="magnitudes"/> is set), in float64. Groups with an
+    /// element that <paramref name="existingMask"/> (when not empty) already prunes score <c>-Inf</c>, so they are
+    /// pruned first and masks only grow while the sparsity grows.
+    /// </summary>
+    internal void ScoreGroups(ReadOnlySpan<float> values, bool magnitudes, Reducer reducer, ReadOnlySpan<float> existingMask)
     {
         var scores = _scores.AsSpan();
-        scores.Clear();
-        var runLength = _innerSegmentSize;
-        var runs = weight.Length / runLength;
-        for (var run = 0; run < runs; run++)
-        {
-            var group = OuterGroupIndex(run);
-            var values = weight.Slice(run * runLength, runLength);
-            if (_innerSegmentReduced)
-            {
-                scores[group] += SumOfMagnitudes(values);
-            }
-            else
-            {
-                AddMagnitudes(values, scores.Slice(group, runLength));
-            }
-        }
-
-        if (GroupSize > 1)
+        ReduceRuns(values, magnitudes, scores);
+        if (reducer == Reducer.Mean && GroupSize > 1)
         {
             var divisor = (double)GroupSize;
             for (var group = 0; group < scores.Length; group++) scores[group] /= divisor;
         }
+
+        if (existingMask.IsEmpty) return;
+
+        // A mask holds only 0 and 1, so its sum over a group falls short of the group size exactly when the group
+        // holds a pruned element; the sums are exact in float64. A NaN score stays NaN so that the caller reports it.
+        var kept = _selection.AsSpan();
+        ReduceRuns(existingMask, magnitudes: false, kept);
+        for (var group = 0; group < scores.Length; group++)
+        {
+            if (kept[group] < GroupSize && !double.IsNaN(scores[group])) scores[group] = double.NegativeInfinity;
+        }
+    }
+
+    private void ReduceRuns(ReadOnlySpan<float> values, bool magnitudes, Span<double> sums)
+    {
+        sums.Clear();
+        var runLength = _innerSegmentSize;
+        var runs = values.Length / runLength;
+        for (var run = 0; run < runs; run++)
+        {
+            var group = OuterGroupIndex(run);
+            var runValues = values.Slice(run * runLength, runLength);
+            if (_innerSegmentReduced)
+            {
+                sums[group] += magnitudes ? SumOfMagnitudes(runValues) : Sum(runValues);
+            }
+            else if (magnitudes)
+            {
+                AddMagnitudes(runValues, sums.Slice(group, runLength));
+            }
+            else
+            {
+                AddValues(runValues, sums.Slice(group, runLength));
+            }
+        }
+    }
+
+    /// <summary>The group scores of the last scoring, one per group, in flat group order (writable for global ranking).</summary>
+    internal Span<double> GroupScores => _scores;
+
+    /// <summary>1 for each kept group and 0 for each pruned one, after <see cref="SelectLowest"/> (writable for global ranking).</summary>
+    internal Span<float> KeptGroups => _keep;
+
+    /// <summary>Whether any group score is NaN.</summary>
+    internal bool AnyGroupScoreIsNaN()
+    {
+        foreach (var score in _scores)
+        {
+            if (double.IsNaN(score)) return true;
+        }
+
+        return false;
     }
 
     private void ThrowIfAnyScoreIsNaN(ReadOnlySpan<float> weight)
     {
         // Magnitudes are never negative, so a sum is NaN exactly when one of its terms is: one pass over the
         // scores finds out, and the weights are searched only on the error path.
-        foreach (var score in _scores)
-        {
-            if (!double.IsNaN(score)) continue;
-            var index = FirstNaN(weight);
-            throw new PruningException(LayerName, NaNWeightMessage(index, _shape));
-        }
+        if (AnyGroupScoreIsNaN()) throw new PruningException(LayerName, NaNWeightMessage(FirstNaN(weight), _shape));
     }
 
-    private static int FirstNaN(ReadOnlySpan<float> weight)
+    internal static int FirstNaN(ReadOnlySpan<float> weight)
     {
         for (var index = 0; index < weight.Length; index++)
         {
@@ -266,7 +325,8 @@ public sealed class MaskPlan
         return $"weight element {FormatShape(index)} (flat index {flatIndex}) is NaN; NaN weights cannot be ranked. Find where it came from (a diverged step, a bad checkpoint) before pruning.";
     }
 
-    private void SelectKept(int pruned)
+    /// <summary>Marks the <paramref name="pruned"/> groups with the lowest scores (ties: lower flat index first) as pruned in <see cref="KeptGroups"/>.</summary>
+    internal void SelectLowest(int pruned)
     {
         var keep = _keep.AsSpan();
         keep.Fill(1f);
@@ -300,7 +360,8 @@ public sealed class MaskPlan
         }
     }
 
-    private void Expand(Span<float> mask)
+    /// <summary>Writes <see cref="KeptGroups"/> out to every element of the mask.</summary>
+    internal void Expand(Span<float> mask)
     {
         var keep = _keep.AsSpan();
         var runLength = _innerSegmentSize;
@@ -359,6 +420,51 @@ public sealed class MaskPlan
 
         for (; index < values.Length; index++) total += Math.Abs(values[index]);
         return total;
+    }
+
+    /// <summary>Sum of x accumulated in float64.</summary>
+    internal static double Sum(ReadOnlySpan<float> values)
+    {
+        var index = 0;
+        var total = 0.0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            var low = Vector<double>.Zero;
+            var high = Vector<double>.Zero;
+            ref var start = ref MemoryMarshal.GetReference(values);
+            for (; index <= values.Length - Vector<float>.Count; index += Vector<float>.Count)
+            {
+                Vector.Widen(Vector.LoadUnsafe(ref start, (nuint)index), out var lowHalf, out var highHalf);
+                low += lowHalf;
+                high += highHalf;
+            }
+
+            total = Vector.Sum(low + high);
+        }
+
+        for (; index < values.Length; index++) total += values[index];
+        return total;
+    }
+
+    /// <summary>scores[i] += values[i], in float64.</summary>
+    internal static void AddValues(ReadOnlySpan<float> values, Span<double> scores)
+    {
+        var index = 0;
+        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
+        {
+            ref var source = ref MemoryMarshal.GetReference(values);
+            ref var target = ref MemoryMarshal.GetReference(scores);
+            for (; index <= values.Length - Vector<float>.Count; index += Vector<float>.Count)
+            {
+                Vector.Widen(Vector.LoadUnsafe(ref source, (nuint)index), out var lowHalf, out var highHalf);
+                var lowAt = (nuint)index;
+                var highAt = (nuint)(index + Vector<double>.Count);
+                (Vector.LoadUnsafe(ref target, lowAt) + lowHalf).StoreUnsafe(ref target, lowAt);
+                (Vector.LoadUnsafe(ref target, highAt) + highHalf).StoreUnsafe(ref target, highAt);
+            }
+        }
+
+        for (; index < values.Length; index++) scores[index] += values[index];
     }
 
     /// <summary>scores[i] += |values[i]|, in float64.</summary>
