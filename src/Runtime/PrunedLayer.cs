@@ -288,15 +288,20 @@ public abstract class PrunedLayer
     /// <exception cref="InvalidOperationException">No mask has been computed yet.</exception>
     public void ApplyMask()
     {
-        var mask = Mask ?? throw new InvalidOperationException($"Layer '{Name}' has no mask yet: call UpdateMask() (or the model's ComputeMasks()) first.");
+        // This runs on every training step: the cached mask avoids a buffer lookup, which allocates a tensor wrapper.
+        var weight = Weight;
+        var mask = _mask is { IsInvalid: false } cached && FitsWeight(cached, weight) ? cached
+            : Mask ?? throw new InvalidOperationException($"Layer '{Name}' has no mask yet: call UpdateMask() (or the model's ComputeMasks()) first.");
         using (no_grad())
         {
-            Weight.mul_(mask);
+            weight.mul_(mask);
             if (_unitKeep is { IsInvalid: false } unitKeep && Bias is { } bias && bias.numel() == unitKeep.numel())
             {
                 if (unitKeep.device_type != bias.device_type || unitKeep.device_index != bias.device_index || unitKeep.dtype != bias.dtype)
                 {
-                    _unitKeep = unitKeep = unitKeep.to(bias.dtype, bias.device);
+                    var converted = unitKeep.to(bias.dtype, bias.device);
+                    unitKeep.Dispose();
+                    _unitKeep = unitKeep = converted;
                 }
 
                 bias.mul_(unitKeep);
@@ -522,8 +527,8 @@ public abstract class PrunedLayer
     private double[] CopyGroupScores(LayerUpdate update)
     {
         if (update.OnCpu) return _plan!.GroupScores.ToArray();
-        using var onCpu = _torchGroupScores!.cpu().flatten().contiguous();
-        return onCpu.data<double>().ToArray();
+        using var scope = NewDisposeScope();
+        return _torchGroupScores!.cpu().flatten().contiguous().data<double>().ToArray();
     }
 
     private void WriteKeep(LayerUpdate update, float[] keep)
@@ -617,9 +622,18 @@ public abstract class PrunedLayer
     {
         if (ElementScores.Needs(Settings.Criterion) == CriterionInput.PreviousWeight)
         {
-            using (no_grad())
+            if (update.OnCpu)
             {
-                _previousWeight!.copy_(update.Weight);
+                // Both are contiguous float32 CPU tensors: a span copy allocates nothing.
+                Span(update.Weight).CopyTo(MemoryMarshal.Cast<byte, float>(_previousWeight!.bytes));
+            }
+            else
+            {
+                using var scope = NewDisposeScope();
+                using (no_grad())
+                {
+                    _previousWeight!.copy_(update.Weight);
+                }
             }
         }
 
@@ -650,8 +664,9 @@ public abstract class PrunedLayer
                 ElementScores.Compute(criterion, weights, Span(_previousWeight!), default, scores);
                 break;
             case CriterionInput.Gradient:
-                using (var gradient = Gradient(weight).to(ScalarType.Float32).cpu().contiguous())
+                using (NewDisposeScope())
                 {
+                    var gradient = Gradient(weight).to(ScalarType.Float32).cpu().contiguous();
                     ElementScores.Compute(criterion, weights, Span(gradient), default, scores);
                 }
 

@@ -180,7 +180,7 @@ public static class TorchMaskEngine
         }
 
         var order = runs.sort(dim: 2, stable: true).Indices.narrow(2, 0, m - n);
-        var mask = ones_like(runs, dtype: ScalarType.Float32).scatter_(2, order, 0f);
+        var mask = ones_like(runs, dtype: ScalarType.Float32).scatter_(2, order, zeros_like(order, dtype: ScalarType.Float32));
         return mask.reshape(shape);
     }
 
