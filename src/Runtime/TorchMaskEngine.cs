@@ -8,7 +8,7 @@ namespace PruneSharp;
 /// Computes masks with TorchSharp ops, on whatever device the weight lives (CPU or CUDA), by the same rule as
 /// <see cref="MaskPlan"/>: the two give identical masks for the same weights.
 /// </summary>
-public static class TorchMaskEngine
+public static partial class TorchMaskEngine
 {
     /// <summary>
     /// Computes the magnitude mask of <paramref name="weight"/> at <paramref name="sparsity"/>: a new tensor of the
