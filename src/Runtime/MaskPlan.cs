@@ -33,6 +33,7 @@ public sealed class MaskPlan
     private readonly int _innerSegmentSize;
     private readonly double[] _scores;
     private readonly double[] _selection;
+    private readonly int[] _odometer;
     private readonly float[] _keep;
 
     private MaskPlan(string layerName, int[] shape, ReducedDims dims, int[] segmentSizes, bool[] segmentReduced, int groupCount, long groupSize)
@@ -58,6 +59,7 @@ public sealed class MaskPlan
         _innerSegmentSize = segmentSizes[^1];
         _scores = new double[groupCount];
         _selection = new double[groupCount];
+        _odometer = new int[segmentSizes.Length - 1];
         _keep = new float[groupCount];
     }
 
@@ -164,6 +166,12 @@ public sealed class MaskPlan
         }
 
         var pruned = PrunedGroupCount(LayerName, sparsity, GroupCount, ReducedDims);
+        if (IsElementwise)
+        {
+            if (!ComputeElementwiseMagnitudes(weight, existingMask: default, pruned, mask)) throw new PruningException(LayerName, NaNWeightMessage(FirstNaN(weight), _shape));
+            return pruned;
+        }
+
         ScoreGroups(weight, magnitudes: true, Reducer.Mean, existingMask: default);
         ThrowIfAnyScoreIsNaN(weight);
         SelectLowest(pruned);
@@ -259,9 +267,10 @@ public sealed class MaskPlan
         sums.Clear();
         var runLength = _innerSegmentSize;
         var runs = values.Length / runLength;
+        var odometer = new RunOdometer(_segmentSizes.AsSpan(0, _segmentSizes.Length - 1), _segmentGroupStrides.AsSpan(0, _segmentSizes.Length - 1), _odometer);
         for (var run = 0; run < runs; run++)
         {
-            var group = OuterGroupIndex(run);
+            var group = odometer.Group;
             var runValues = values.Slice(run * runLength, runLength);
             if (_innerSegmentReduced)
             {
@@ -275,6 +284,8 @@ public sealed class MaskPlan
             {
                 AddValues(runValues, sums.Slice(group, runLength));
             }
+
+            odometer.Advance();
         }
     }
 
@@ -333,31 +344,43 @@ public sealed class MaskPlan
         if (pruned == 0) return;
 
         var scores = _scores.AsSpan();
-        var selection = _selection.AsSpan();
-        scores.CopyTo(selection);
-        var threshold = SelectNth(selection, pruned - 1);
-
-        var below = 0;
-        foreach (var score in scores)
-        {
-            if (score < threshold) below++;
-        }
+        var (threshold, below) = scores.Length < RadixSelect.MinimumCount
+            ? RadixSelect.NthKeyBySelection(scores, pruned - 1, _selection)
+            : RadixSelect.NthKey(scores, pruned - 1, MemoryMarshal.Cast<double, int>(_selection.AsSpan()));
 
         // Every group below the threshold goes; of the groups at it, the lowest flat indices go first.
         var tiesToPrune = pruned - below;
         for (var group = 0; group < scores.Length; group++)
         {
-            var score = scores[group];
-            if (score < threshold)
+            var key = RadixSelect.Key(scores[group]);
+            if (key < threshold)
             {
                 keep[group] = 0f;
             }
-            else if (score == threshold && tiesToPrune > 0)
+            else if (key == threshold && tiesToPrune > 0)
             {
                 keep[group] = 0f;
                 tiesToPrune--;
             }
         }
+    }
+
+    /// <summary>
+    /// Whether every group is one element, in element order (no reduced dim of size above 1), and there are enough of
+    /// them for the float32 radix path to pay off.
+    /// </summary>
+    internal bool IsElementwise => GroupSize == 1 && GroupCount >= RadixSelect.MinimumCount;
+
+    /// <summary>
+    /// The elementwise case of the rule with magnitude scores (<see cref="Granularity.Weight"/> with |w| or |w0|):
+    /// every group is one element and the mean of one magnitude is itself, exact in float32, so the selection runs
+    /// on float32 bit patterns and writes the mask directly, without group scores.
+    /// </summary>
+    /// <returns>False, writing nothing, when a value is NaN.</returns>
+    internal bool ComputeElementwiseMagnitudes(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int pruned, Span<float> mask)
+    {
+        var candidates = MemoryMarshal.Cast<double, int>(_selection.AsSpan());
+        return RadixSelect.MaskLowestMagnitudes(values, existingMask, pruned, candidates, mask);
     }
 
     /// <summary>Writes <see cref="KeptGroups"/> out to every element of the mask.</summary>
@@ -366,9 +389,10 @@ public sealed class MaskPlan
         var keep = _keep.AsSpan();
         var runLength = _innerSegmentSize;
         var runs = mask.Length / runLength;
+        var odometer = new RunOdometer(_segmentSizes.AsSpan(0, _segmentSizes.Length - 1), _segmentGroupStrides.AsSpan(0, _segmentSizes.Length - 1), _odometer);
         for (var run = 0; run < runs; run++)
         {
-            var group = OuterGroupIndex(run);
+            var group = odometer.Group;
             var target = mask.Slice(run * runLength, runLength);
             if (_innerSegmentReduced)
             {
@@ -378,23 +402,9 @@ public sealed class MaskPlan
             {
                 keep.Slice(group, runLength).CopyTo(target);
             }
-        }
-    }
 
-    /// <summary>The flat group index of the first element of run <paramref name="run"/> of the innermost segment.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int OuterGroupIndex(int run)
-    {
-        var group = 0;
-        for (var segment = _segmentSizes.Length - 2; segment >= 0 && run != 0; segment--)
-        {
-            var size = _segmentSizes[segment];
-            var (quotient, coordinate) = Math.DivRem(run, size);
-            group += coordinate * _segmentGroupStrides[segment];
-            run = quotient;
+            odometer.Advance();
         }
-
-        return group;
     }
 
     /// <summary>Sum of |x| accumulated in float64.</summary>
@@ -488,54 +498,6 @@ public sealed class MaskPlan
 
         for (; index < values.Length; index++) scores[index] += Math.Abs(values[index]);
     }
-
-    /// <summary>
-    /// Rearranges <paramref name="values"/> so that position <paramref name="n"/> holds the value a full sort would
-    /// put there, and returns it (introselect: quickselect with median-of-three pivots, falling back to a sort of the
-    /// remaining range when partitioning degrades). No NaN may be present.
-    /// </summary>
-    internal static double SelectNth(Span<double> values, int n)
-    {
-        var low = 0;
-        var high = values.Length - 1;
-        var budget = 2 * (BitOperations.Log2((uint)values.Length) + 1);
-        while (high > low)
-        {
-            if (budget-- == 0)
-            {
-                values[low..(high + 1)].Sort();
-                return values[n];
-            }
-
-            var middle = low + ((high - low) >> 1);
-            if (values[middle] < values[low]) Swap(values, middle, low);
-            if (values[high] < values[low]) Swap(values, high, low);
-            if (values[high] < values[middle]) Swap(values, high, middle);
-            var pivot = values[middle];
-
-            int left = low, right = high;
-            while (left <= right)
-            {
-                while (values[left] < pivot) left++;
-                while (values[right] > pivot) right--;
-                if (left <= right)
-                {
-                    Swap(values, left, right);
-                    left++;
-                    right--;
-                }
-            }
-
-            if (n <= right) high = right;
-            else if (n >= left) low = left;
-            else return values[n];
-        }
-
-        return values[n];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Swap(Span<double> values, int a, int b) => (values[a], values[b]) = (values[b], values[a]);
 
     internal static string FormatShape(ReadOnlySpan<int> shape)
     {

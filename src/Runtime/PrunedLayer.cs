@@ -181,6 +181,12 @@ public abstract class PrunedLayer
             return;
         }
 
+        if (update.OnCpu && TryUpdateElementwise(update, sparsity))
+        {
+            FinishUpdate(update, sparsity);
+            return;
+        }
+
         ScoreGroups(update);
         var pruned = MaskPlan.PrunedGroupCount(Name, sparsity, _groups, ReducedDims, Settings.RoundTo);
         if (update.OnCpu)
@@ -477,13 +483,7 @@ public abstract class PrunedLayer
         var weight = update.Weight;
         if (update.OnCpu)
         {
-            var plan = _plan;
-            if (plan is null || !SameShape(_planWeightShape!, weight))
-            {
-                var (viewShape, viewDims) = View(weight);
-                _plan = plan = MaskPlan.Create(Name, viewShape, viewDims);
-                _planWeightShape = weight.shape;
-            }
+            var plan = CpuPlan(weight);
 
             var weights = MemoryMarshal.Cast<byte, float>(weight.bytes);
             var existing = update.HadMask ? MemoryMarshal.Cast<byte, float>(update.Mask.bytes) : default;
@@ -506,6 +506,43 @@ public abstract class PrunedLayer
         {
             ScoreGroupsWithTorch(update);
         }
+    }
+
+    private MaskPlan CpuPlan(Tensor weight)
+    {
+        var plan = _plan;
+        if (plan is null || !SameShape(_planWeightShape!, weight))
+        {
+            var (viewShape, viewDims) = View(weight);
+            _plan = plan = MaskPlan.Create(Name, viewShape, viewDims);
+            _planWeightShape = weight.shape;
+        }
+
+        return plan;
+    }
+
+    /// <summary>
+    /// Weight granularity with a magnitude criterion on the CPU: no group scores, a float32 radix selection straight
+    /// into the mask (see <see cref="MaskPlan.ComputeElementwiseMagnitudes"/>).
+    /// </summary>
+    private bool TryUpdateElementwise(LayerUpdate update, double sparsity)
+    {
+        var weight = update.Weight;
+        var plan = CpuPlan(weight);
+        if (!plan.IsElementwise || _removesOutputUnits || !ElementScores.IsMagnitudeOf(Settings.Criterion, out var source)) return false;
+
+        var pruned = MaskPlan.PrunedGroupCount(Name, sparsity, plan.GroupCount, ReducedDims, Settings.RoundTo);
+        var weights = Span(weight);
+        var values = source == CriterionInput.Weight ? weights : Span(_initialWeight!);
+        var mask = MemoryMarshal.Cast<byte, float>(update.Mask.bytes);
+        if (!plan.ComputeElementwiseMagnitudes(values, update.HadMask ? mask : default, pruned, mask))
+        {
+            throw new PruningException(Name, NaNMessage(weights, values));
+        }
+
+        _groups = plan.GroupCount;
+        _prunedGroups = pruned;
+        return true;
     }
 
     // Apart from the CPU path: the lambda's closure would otherwise be allocated on every CPU update too.
