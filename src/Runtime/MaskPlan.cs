@@ -268,13 +268,51 @@ public sealed class MaskPlan
         var runLength = _innerSegmentSize;
         var runs = values.Length / runLength;
         var odometer = new RunOdometer(_segmentSizes.AsSpan(0, _segmentSizes.Length - 1), _segmentGroupStrides.AsSpan(0, _segmentSizes.Length - 1), _odometer);
-        for (var run = 0; run < runs; run++)
+        var run = 0;
+        if (_innerSegmentReduced && runLength < ShortRun)
+        {
+            // Four short runs at a time: four independent float64 addition chains instead of one long one, so the
+            // adds overlap instead of waiting on each other's latency.
+            for (; run + 4 <= runs; run += 4)
+            {
+                var first = values.Slice(run * runLength, 4 * runLength);
+                double a = 0, b = 0, c = 0, d = 0;
+                for (var index = 0; index < runLength; index++)
+                {
+                    float va = first[index], vb = first[runLength + index], vc = first[(2 * runLength) + index], vd = first[(3 * runLength) + index];
+                    if (magnitudes)
+                    {
+                        va = Math.Abs(va);
+                        vb = Math.Abs(vb);
+                        vc = Math.Abs(vc);
+                        vd = Math.Abs(vd);
+                    }
+
+                    a += va;
+                    b += vb;
+                    c += vc;
+                    d += vd;
+                }
+
+                sums[odometer.Group] += a;
+                odometer.Advance();
+                sums[odometer.Group] += b;
+                odometer.Advance();
+                sums[odometer.Group] += c;
+                odometer.Advance();
+                sums[odometer.Group] += d;
+                odometer.Advance();
+            }
+        }
+
+        for (; run < runs; run++)
         {
             var group = odometer.Group;
             var runValues = values.Slice(run * runLength, runLength);
             if (_innerSegmentReduced)
             {
-                sums[group] += magnitudes ? SumOfMagnitudes(runValues) : Sum(runValues);
+                // Short runs (a 3×3 kernel) lose more to vector setup and the horizontal sum than they gain.
+                sums[group] += runLength < ShortRun ? ShortSum(runValues, magnitudes) : magnitudes ? SumOfMagnitudes(runValues) : Sum(runValues);
             }
             else if (magnitudes)
             {
@@ -348,21 +386,19 @@ public sealed class MaskPlan
             ? RadixSelect.NthKeyBySelection(scores, pruned - 1, _selection)
             : RadixSelect.NthKey(scores, pruned - 1, MemoryMarshal.Cast<double, int>(_selection.AsSpan()));
 
-        // Every group below the threshold goes; of the groups at it, the lowest flat indices go first.
+        // Every group below the threshold goes; of the groups at it, the lowest flat indices go first. The first pass
+        // has no data-dependent branch but the rare one at the threshold, which it records for the second.
         var tiesToPrune = pruned - below;
+        var atThreshold = MemoryMarshal.Cast<double, int>(_selection.AsSpan());
+        var tieCount = 0;
         for (var group = 0; group < scores.Length; group++)
         {
             var key = RadixSelect.Key(scores[group]);
-            if (key < threshold)
-            {
-                keep[group] = 0f;
-            }
-            else if (key == threshold && tiesToPrune > 0)
-            {
-                keep[group] = 0f;
-                tiesToPrune--;
-            }
+            keep[group] = key >= threshold ? 1 : 0; // an integer select, which compiles without a branch
+            if (key == threshold) atThreshold[tieCount++] = group;
         }
+
+        for (var tie = 0; tie < tiesToPrune; tie++) keep[atThreshold[tie]] = 0f;
     }
 
     /// <summary>
@@ -396,7 +432,23 @@ public sealed class MaskPlan
             var target = mask.Slice(run * runLength, runLength);
             if (_innerSegmentReduced)
             {
-                target.Fill(keep[group]);
+                var value = keep[group];
+                if (runLength >= Vector<float>.Count && runLength < 2 * Vector<float>.Count)
+                {
+                    // Two overlapping vector stores cover a run of one to two vectors (a 3×3 kernel) without a loop.
+                    ref var start = ref MemoryMarshal.GetReference(target);
+                    var fill = new Vector<float>(value);
+                    fill.StoreUnsafe(ref start);
+                    fill.StoreUnsafe(ref start, (nuint)(runLength - Vector<float>.Count));
+                }
+                else if (runLength < ShortRun)
+                {
+                    for (var index = 0; index < target.Length; index++) target[index] = value;
+                }
+                else
+                {
+                    target.Fill(value);
+                }
             }
             else
             {
@@ -430,6 +482,39 @@ public sealed class MaskPlan
 
         for (; index < values.Length; index++) total += Math.Abs(values[index]);
         return total;
+    }
+
+    /// <summary>Runs shorter than this are summed and filled with plain loops.</summary>
+    private const int ShortRun = 16;
+
+    /// <summary>Sum of x (or |x|) in float64 with two accumulators, for runs too short to vectorize well.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ShortSum(ReadOnlySpan<float> values, bool magnitudes)
+    {
+        double even = 0, odd = 0;
+        var index = 0;
+        if (magnitudes)
+        {
+            for (; index + 1 < values.Length; index += 2)
+            {
+                even += Math.Abs(values[index]);
+                odd += Math.Abs(values[index + 1]);
+            }
+
+            if (index < values.Length) even += Math.Abs(values[index]);
+        }
+        else
+        {
+            for (; index + 1 < values.Length; index += 2)
+            {
+                even += values[index];
+                odd += values[index + 1];
+            }
+
+            if (index < values.Length) even += values[index];
+        }
+
+        return even + odd;
     }
 
     /// <summary>Sum of x accumulated in float64.</summary>

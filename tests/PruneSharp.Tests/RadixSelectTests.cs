@@ -68,6 +68,29 @@ public sealed class RadixSelectTests
         Assert.Equal(expected, layer.Mask!.data<float>().ToArray());
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.37)]
+    [InlineData(0.9)]
+    public void The_sampled_bracket_and_the_histogram_fallback_give_the_same_masks(double sparsity)
+    {
+        var random = new Random(12);
+        var values = Enumerable.Range(0, 50000).Select(index => index % 7 == 0 ? 0.5f : random.Next(-64, 65) / 64f).ToArray();
+        var existing = Enumerable.Range(0, values.Length).Select(_ => random.Next(10) == 0 ? 0f : 1f).ToArray();
+        var pruned = (int)Math.Round(sparsity * values.Length, MidpointRounding.ToEven);
+        var candidates = new int[values.Length + 8];
+        foreach (var withExisting in new[] { false, true })
+        {
+            var existingMask = withExisting ? existing : [];
+            var sampled = new float[values.Length];
+            var histogram = new float[values.Length];
+            Assert.True(RadixSelect.MaskLowestMagnitudes(values, existingMask, pruned, candidates, sampled));
+            Assert.True(RadixSelect.MaskLowestMagnitudesByHistogram(values, existingMask, pruned, candidates, histogram));
+            Assert.Equal(histogram, sampled);
+            Assert.Equal(pruned, sampled.Count(value => value == 0f));
+        }
+    }
+
     [Fact]
     public void Large_group_counts_take_the_radix_path_and_match_the_reference()
     {
