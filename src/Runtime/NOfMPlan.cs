@@ -1,4 +1,6 @@
 using System;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace PruneSharp;
 
@@ -56,51 +58,148 @@ internal sealed class NOfMPlan
         return new NOfMPlan(layerName, n, m, checked((int)outer), shape[inputAxis] / m, checked((int)inner));
     }
 
+    /// <summary>The number of weights every computation prunes: (M − N) per run.</summary>
+    public long PrunedCount => RunCount * (M - N);
+
     /// <summary>
-    /// Writes the mask for element <paramref name="scores"/> (higher is kept) into <paramref name="mask"/>. Elements
-    /// that <paramref name="existingMask"/> (when not empty) prunes count as the lowest scores.
+    /// Writes the mask for element scores <paramref name="values"/> (their magnitudes when <paramref name="magnitudes"/>
+    /// is set; higher is kept) into <paramref name="mask"/>. Elements that <paramref name="existingMask"/> (when not
+    /// empty) prunes count as the lowest scores. The existing mask may be the same memory as <paramref name="mask"/>.
     /// </summary>
-    /// <returns>The number of weights pruned.</returns>
-    public long Compute(ReadOnlySpan<float> scores, ReadOnlySpan<float> existingMask, Span<float> mask)
+    /// <returns>False when a score is NaN (the mask is then unspecified).</returns>
+    /// <remarks>
+    /// An element is pruned when its rank in its run, <c>#(lower scores) + #(equal scores at a lower index)</c>, is
+    /// below M − N: the rule's order, computed without branches. Runs are vectorized across kernel positions when a
+    /// kernel holds a vector or more, and across whole runs of 4 for 1×1 kernels and <c>Linear</c> layers.
+    /// </remarks>
+    public bool Compute(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
     {
         var m = M;
-        var prunePerRun = m - N;
         var stride = _inner;
-        Span<float> run = stackalloc float[m];
-        for (var row = 0; row < _outer; row++)
+        var runLength = m * stride;
+        var blocks = _outer * _runsPerRow;
+        for (var block = 0; block < blocks; block++)
         {
-            for (var block = 0; block < _runsPerRow; block++)
+            var first = block * runLength;
+            var position = 0;
+            if (Vector256.IsHardwareAccelerated && m <= MaxVectorM)
             {
-                var first = ((long)row * _runsPerRow * m + (long)block * m) * stride;
-                for (var position = 0; position < stride; position++)
+                for (; position + Vector256<float>.Count <= stride; position += Vector256<float>.Count)
                 {
-                    var start = (int)(first + position);
-                    for (var t = 0; t < m; t++)
-                    {
-                        var index = start + t * stride;
-                        run[t] = !existingMask.IsEmpty && existingMask[index] == 0f ? float.NegativeInfinity : scores[index];
-                    }
-
-                    // The existing mask may be the same memory as the new one: every read of the run comes first.
-                    for (var t = 0; t < m; t++) mask[start + t * stride] = 1f;
-
-                    // M is small (4, 8): repeatedly prune the lowest remaining score, the first one among equals.
-                    for (var pruned = 0; pruned < prunePerRun; pruned++)
-                    {
-                        var lowest = -1;
-                        for (var t = 0; t < m; t++)
-                        {
-                            if (float.IsNaN(run[t])) continue;
-                            if (lowest < 0 || run[t] < run[lowest]) lowest = t;
-                        }
-
-                        run[lowest] = float.NaN;
-                        mask[start + lowest * stride] = 0f;
-                    }
+                    if (!RanksAcrossPositions(values, magnitudes, existingMask, mask, first + position, stride)) return false;
                 }
+            }
+
+            if (stride == 1 && m == 4 && Vector128.IsHardwareAccelerated)
+            {
+                if (!RanksWithinRunOf4(values.Slice(first, 4), magnitudes, existingMask.IsEmpty ? default : existingMask.Slice(first, 4), mask.Slice(first, 4))) return false;
+                continue;
+            }
+
+            for (; position < stride; position++)
+            {
+                if (!RanksOfOneRun(values, magnitudes, existingMask, mask, first + position, stride)) return false;
             }
         }
 
-        return RunCount * prunePerRun;
+        return true;
+    }
+
+    private const int MaxVectorM = 16;
+
+    private bool RanksAcrossPositions(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask, int start, int stride)
+    {
+        var m = M;
+        Span<Vector256<float>> run = stackalloc Vector256<float>[MaxVectorM];
+        ref var valueStart = ref MemoryMarshal.GetReference(values);
+        ref var existingStart = ref MemoryMarshal.GetReference(existingMask);
+        var negativeInfinity = Vector256.Create(float.NegativeInfinity);
+        var sawNaN = Vector256<float>.Zero;
+        for (var t = 0; t < m; t++)
+        {
+            var at = (nuint)(start + (t * stride));
+            var score = Vector256.LoadUnsafe(ref valueStart, at);
+            if (magnitudes) score = Vector256.Abs(score);
+            sawNaN |= ~Vector256.Equals(score, score);
+            if (!existingMask.IsEmpty)
+            {
+                score = Vector256.ConditionalSelect(Vector256.Equals(Vector256.LoadUnsafe(ref existingStart, at), Vector256<float>.Zero), negativeInfinity, score);
+            }
+
+            run[t] = score;
+        }
+
+        if (sawNaN != Vector256<float>.Zero) return false;
+
+        var pruneBelow = Vector256.Create((float)(m - N));
+        ref var maskStart = ref MemoryMarshal.GetReference(mask);
+        for (var t = 0; t < m; t++)
+        {
+            var rank = Vector256<float>.Zero;
+            for (var u = 0; u < m; u++)
+            {
+                if (u == t) continue;
+                var lower = u < t ? Vector256.LessThanOrEqual(run[u], run[t]) : Vector256.LessThan(run[u], run[t]);
+                rank += lower & Vector256<float>.One;
+            }
+
+            Vector256.ConditionalSelect(Vector256.LessThan(rank, pruneBelow), Vector256<float>.Zero, Vector256<float>.One)
+                .StoreUnsafe(ref maskStart, (nuint)(start + (t * stride)));
+        }
+
+        return true;
+    }
+
+    private bool RanksWithinRunOf4(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
+    {
+        var score = Vector128.Create(values);
+        if (magnitudes) score = Vector128.Abs(score);
+        if (~Vector128.Equals(score, score) != Vector128<float>.Zero) return false;
+        if (!existingMask.IsEmpty)
+        {
+            score = Vector128.ConditionalSelect(Vector128.Equals(Vector128.Create(existingMask), Vector128<float>.Zero), Vector128.Create(float.NegativeInfinity), score);
+        }
+
+        // Lane t meets lane (t + r) mod 4 for r = 1, 2, 3; that lane comes before t exactly when t + r ≥ 4.
+        var rotated1 = Vector128.Shuffle(score, Vector128.Create(1, 2, 3, 0));
+        var rotated2 = Vector128.Shuffle(score, Vector128.Create(2, 3, 0, 1));
+        var rotated3 = Vector128.Shuffle(score, Vector128.Create(3, 0, 1, 2));
+        var before1 = Vector128.Create(0, 0, 0, -1).AsSingle();
+        var before2 = Vector128.Create(0, 0, -1, -1).AsSingle();
+        var before3 = Vector128.Create(0, -1, -1, -1).AsSingle();
+        var rank = (Lower(rotated1, score, before1) & Vector128<float>.One)
+                   + (Lower(rotated2, score, before2) & Vector128<float>.One)
+                   + (Lower(rotated3, score, before3) & Vector128<float>.One);
+        Vector128.ConditionalSelect(Vector128.LessThan(rank, Vector128.Create((float)(M - N))), Vector128<float>.Zero, Vector128<float>.One).CopyTo(mask);
+        return true;
+
+        static Vector128<float> Lower(Vector128<float> other, Vector128<float> self, Vector128<float> otherComesFirst) =>
+            Vector128.LessThan(other, self) | (Vector128.Equals(other, self) & otherComesFirst);
+    }
+
+    private bool RanksOfOneRun(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask, int start, int stride)
+    {
+        var m = M;
+        Span<float> run = stackalloc float[m];
+        for (var t = 0; t < m; t++)
+        {
+            var index = start + (t * stride);
+            var score = magnitudes ? Math.Abs(values[index]) : values[index];
+            if (float.IsNaN(score)) return false;
+            run[t] = !existingMask.IsEmpty && existingMask[index] == 0f ? float.NegativeInfinity : score;
+        }
+
+        for (var t = 0; t < m; t++)
+        {
+            var rank = 0;
+            for (var u = 0; u < m; u++)
+            {
+                if (run[u] < run[t] || (run[u] == run[t] && u < t)) rank++;
+            }
+
+            mask[start + (t * stride)] = rank < m - N ? 0f : 1f;
+        }
+
+        return true;
     }
 }

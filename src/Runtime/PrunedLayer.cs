@@ -623,13 +623,18 @@ public abstract class PrunedLayer
         var inputAxis = Granularities.InputAxis(Kind);
         if (update.OnCpu)
         {
-            var shape = CurrentShape(weight);
-            var plan = _nOfMPlan ??= NOfMPlan.Create(Name, shape, inputAxis, Settings.N, Settings.M);
+            var plan = _nOfMPlan ??= NOfMPlan.Create(Name, CurrentShape(weight), inputAxis, Settings.N, Settings.M);
             var weights = MemoryMarshal.Cast<byte, float>(weight.bytes);
-            var scores = CpuElementScores(weight, weights);
-            if (MaskPlan.FirstNaN(scores) >= 0) throw new PruningException(Name, NaNMessage(weights, scores));
+            var magnitudeOf = ElementScores.IsMagnitudeOf(Settings.Criterion, out var source);
+            var scores = !magnitudeOf ? CpuElementScores(weight, weights)
+                : source == CriterionInput.Weight ? weights : Span(_initialWeight!);
             var mask = MemoryMarshal.Cast<byte, float>(update.Mask.bytes);
-            _prunedGroups = plan.Compute(scores, update.HadMask ? mask : default, mask);
+            if (!plan.Compute(scores, magnitudeOf, update.HadMask ? mask : default, mask))
+            {
+                throw new PruningException(Name, NaNMessage(weights, scores));
+            }
+
+            _prunedGroups = plan.PrunedCount;
         }
         else
         {

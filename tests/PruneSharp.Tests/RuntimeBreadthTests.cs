@@ -152,6 +152,21 @@ public sealed class RuntimeBreadthTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Theory]
+    [InlineData(LayerKind.Conv2d)]
+    [InlineData(LayerKind.Linear)]
+    public void Warm_cpu_n_of_m_updates_allocate_nothing(LayerKind kind)
+    {
+        using var module = kind == LayerKind.Linear ? (nn.Module)nn.Linear(64, 32) : nn.Conv2d(16, 32, 3);
+        var layer = new TestLayer("layer", kind, PruneSettings.NOfM(2, 4), module);
+        for (var step = 0; step < 100; step++) layer.UpdateMask();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var step = 0; step < 20; step++) layer.UpdateMask();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0.5, layer.Report().MeasuredSparsity);
+    }
+
     [Fact]
     public void Ten_thousand_torch_path_updates_leave_no_live_tensors_behind()
     {
