@@ -14,7 +14,7 @@ namespace PruneSharp.Tests;
 public sealed class PropertyTests
 {
     private const int LocalCases = 1000;
-    private const int GlobalCases = 200;
+    private const int GlobalCases = 1000;
 
     private static readonly Gen<LayerCase> LayerCases =
         from kind in Gen.Enum<LayerKind>()
