@@ -312,15 +312,11 @@ public sealed class MaskPlan
             if (_innerSegmentReduced)
             {
                 // Short runs (a 3×3 kernel) lose more to vector setup and the horizontal sum than they gain.
-                sums[group] += runLength < ShortRun ? ShortSum(runValues, magnitudes) : magnitudes ? SumOfMagnitudes(runValues) : Sum(runValues);
-            }
-            else if (magnitudes)
-            {
-                AddMagnitudes(runValues, sums.Slice(group, runLength));
+                sums[group] += runLength < ShortRun ? ShortSum(runValues, magnitudes) : Sum(runValues, magnitudes);
             }
             else
             {
-                AddValues(runValues, sums.Slice(group, runLength));
+                Add(runValues, magnitudes, sums.Slice(group, runLength));
             }
 
             odometer.Advance();
@@ -459,8 +455,8 @@ public sealed class MaskPlan
         }
     }
 
-    /// <summary>Sum of |x| accumulated in float64.</summary>
-    internal static double SumOfMagnitudes(ReadOnlySpan<float> values)
+    /// <summary>Sum of x, or of |x| when <paramref name="magnitudes"/> is set, accumulated in float64.</summary>
+    internal static double Sum(ReadOnlySpan<float> values, bool magnitudes)
     {
         var index = 0;
         var total = 0.0;
@@ -471,8 +467,8 @@ public sealed class MaskPlan
             ref var start = ref MemoryMarshal.GetReference(values);
             for (; index <= values.Length - Vector<float>.Count; index += Vector<float>.Count)
             {
-                var magnitudes = Vector.Abs(Vector.LoadUnsafe(ref start, (nuint)index));
-                Vector.Widen(magnitudes, out var lowHalf, out var highHalf);
+                var loaded = Vector.LoadUnsafe(ref start, (nuint)index);
+                Vector.Widen(magnitudes ? Vector.Abs(loaded) : loaded, out var lowHalf, out var highHalf);
                 low += lowHalf;
                 high += highHalf;
             }
@@ -480,7 +476,7 @@ public sealed class MaskPlan
             total = Vector.Sum(low + high);
         }
 
-        for (; index < values.Length; index++) total += Math.Abs(values[index]);
+        for (; index < values.Length; index++) total += magnitudes ? Math.Abs(values[index]) : values[index];
         return total;
     }
 
@@ -493,56 +489,18 @@ public sealed class MaskPlan
     {
         double even = 0, odd = 0;
         var index = 0;
-        if (magnitudes)
+        for (; index + 1 < values.Length; index += 2)
         {
-            for (; index + 1 < values.Length; index += 2)
-            {
-                even += Math.Abs(values[index]);
-                odd += Math.Abs(values[index + 1]);
-            }
-
-            if (index < values.Length) even += Math.Abs(values[index]);
-        }
-        else
-        {
-            for (; index + 1 < values.Length; index += 2)
-            {
-                even += values[index];
-                odd += values[index + 1];
-            }
-
-            if (index < values.Length) even += values[index];
+            even += magnitudes ? Math.Abs(values[index]) : values[index];
+            odd += magnitudes ? Math.Abs(values[index + 1]) : values[index + 1];
         }
 
+        if (index < values.Length) even += magnitudes ? Math.Abs(values[index]) : values[index];
         return even + odd;
     }
 
-    /// <summary>Sum of x accumulated in float64.</summary>
-    internal static double Sum(ReadOnlySpan<float> values)
-    {
-        var index = 0;
-        var total = 0.0;
-        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
-        {
-            var low = Vector<double>.Zero;
-            var high = Vector<double>.Zero;
-            ref var start = ref MemoryMarshal.GetReference(values);
-            for (; index <= values.Length - Vector<float>.Count; index += Vector<float>.Count)
-            {
-                Vector.Widen(Vector.LoadUnsafe(ref start, (nuint)index), out var lowHalf, out var highHalf);
-                low += lowHalf;
-                high += highHalf;
-            }
-
-            total = Vector.Sum(low + high);
-        }
-
-        for (; index < values.Length; index++) total += values[index];
-        return total;
-    }
-
-    /// <summary>scores[i] += values[i], in float64.</summary>
-    internal static void AddValues(ReadOnlySpan<float> values, Span<double> scores)
+    /// <summary>scores[i] += values[i] (or |values[i]| when <paramref name="magnitudes"/> is set), in float64.</summary>
+    internal static void Add(ReadOnlySpan<float> values, bool magnitudes, Span<double> scores)
     {
         var index = 0;
         if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
@@ -551,7 +509,8 @@ public sealed class MaskPlan
             ref var target = ref MemoryMarshal.GetReference(scores);
             for (; index <= values.Length - Vector<float>.Count; index += Vector<float>.Count)
             {
-                Vector.Widen(Vector.LoadUnsafe(ref source, (nuint)index), out var lowHalf, out var highHalf);
+                var loaded = Vector.LoadUnsafe(ref source, (nuint)index);
+                Vector.Widen(magnitudes ? Vector.Abs(loaded) : loaded, out var lowHalf, out var highHalf);
                 var lowAt = (nuint)index;
                 var highAt = (nuint)(index + Vector<double>.Count);
                 (Vector.LoadUnsafe(ref target, lowAt) + lowHalf).StoreUnsafe(ref target, lowAt);
@@ -559,29 +518,7 @@ public sealed class MaskPlan
             }
         }
 
-        for (; index < values.Length; index++) scores[index] += values[index];
-    }
-
-    /// <summary>scores[i] += |values[i]|, in float64.</summary>
-    internal static void AddMagnitudes(ReadOnlySpan<float> values, Span<double> scores)
-    {
-        var index = 0;
-        if (Vector.IsHardwareAccelerated && values.Length >= Vector<float>.Count)
-        {
-            ref var source = ref MemoryMarshal.GetReference(values);
-            ref var target = ref MemoryMarshal.GetReference(scores);
-            for (; index <= values.Length - Vector<float>.Count; index += Vector<float>.Count)
-            {
-                var magnitudes = Vector.Abs(Vector.LoadUnsafe(ref source, (nuint)index));
-                Vector.Widen(magnitudes, out var lowHalf, out var highHalf);
-                var lowAt = (nuint)index;
-                var highAt = (nuint)(index + Vector<double>.Count);
-                (Vector.LoadUnsafe(ref target, lowAt) + lowHalf).StoreUnsafe(ref target, lowAt);
-                (Vector.LoadUnsafe(ref target, highAt) + highHalf).StoreUnsafe(ref target, highAt);
-            }
-        }
-
-        for (; index < values.Length; index++) scores[index] += Math.Abs(values[index]);
+        for (; index < values.Length; index++) scores[index] += magnitudes ? Math.Abs(values[index]) : values[index];
     }
 
     internal static string FormatShape(ReadOnlySpan<int> shape)

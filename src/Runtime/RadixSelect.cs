@@ -317,19 +317,7 @@ internal static class RadixSelect
         for (; index < values.Length; index++)
         {
             var key = masked && existingMask[index] == 0f ? 0 : MagnitudeKey(values[index]);
-            if (key < threshold)
-            {
-                mask[index] = 0f;
-            }
-            else if (key == threshold && tiesToPrune > 0)
-            {
-                mask[index] = 0f;
-                tiesToPrune--;
-            }
-            else
-            {
-                mask[index] = 1f;
-            }
+            mask[index] = KeepAt(key, threshold, ref tiesToPrune);
         }
     }
 
@@ -380,22 +368,20 @@ internal static class RadixSelect
         {
             var index = candidates[candidate];
             var key = masked && existingMask[index] == 0f ? 0 : MagnitudeKey(values[index]);
-            if (key < threshold)
-            {
-                mask[index] = 0f;
-            }
-            else if (key == threshold && tiesToPrune > 0)
-            {
-                mask[index] = 0f;
-                tiesToPrune--;
-            }
-            else
-            {
-                mask[index] = 1f;
-            }
+            mask[index] = KeepAt(key, threshold, ref tiesToPrune);
         }
 
         return true;
+    }
+
+    /// <summary>The mask value of a key: pruned below the threshold, and at it while ties are left to prune.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float KeepAt(uint key, uint threshold, ref int tiesToPrune)
+    {
+        if (key < threshold) return 0f;
+        if (key != threshold || tiesToPrune == 0) return 1f;
+        tiesToPrune--;
+        return 0f;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
