@@ -305,7 +305,7 @@ public abstract class PrunedLayer
             {
                 if (unitKeep.device_type != bias.device_type || unitKeep.device_index != bias.device_index || unitKeep.dtype != bias.dtype)
                 {
-                    var converted = unitKeep.to(bias.dtype, bias.device);
+                    var converted = unitKeep.to(bias.dtype, bias.device).DetachFromDisposeScope();
                     unitKeep.Dispose();
                     _unitKeep = unitKeep = converted;
                 }
@@ -361,7 +361,8 @@ public abstract class PrunedLayer
         squares = squares.cpu();
         if (_inputSquares is null)
         {
-            _inputSquares = squares.MoveToOuterDisposeScope();
+            // Layer state outlives every scope, the caller's included.
+            _inputSquares = squares.DetachFromDisposeScope();
         }
         else
         {
@@ -386,7 +387,9 @@ public abstract class PrunedLayer
         long pruned = 0;
         if (mask is not null)
         {
-            using var zeros = mask.eq(0).sum();
+            using var scope = NewDisposeScope();
+            using var zero = 0f.ToScalar();
+            var zeros = mask.eq(zero).sum();
             measured = zeros.item<long>() / (double)mask.numel();
             pruned = _prunedGroups;
         }
@@ -558,7 +561,7 @@ public abstract class PrunedLayer
         var groupScores = TorchMaskEngine.GroupScores(values.reshape(ToLong(viewShape)), magnitudes: false, Settings.Reducer, existing, viewDims);
         TorchMaskEngine.ThrowIfNaN(groupScores, () => TorchNaNMessage(weight, values), Name);
         _groups = groupScores.numel();
-        _torchGroupScores = groupScores.MoveToOuterDisposeScope();
+        _torchGroupScores = groupScores.DetachFromDisposeScope();
     }
 
     private double[] CopyGroupScores(LayerUpdate update)
@@ -590,7 +593,7 @@ public abstract class PrunedLayer
         if (_unitKeep is not { IsInvalid: false } unitKeep || unitKeep.numel() != plan.GroupCount || unitKeep.device_type != DeviceType.CPU || unitKeep.dtype != ScalarType.Float32)
         {
             _unitKeep?.Dispose();
-            _unitKeep = unitKeep = zeros(plan.GroupCount, dtype: ScalarType.Float32);
+            _unitKeep = unitKeep = zeros(plan.GroupCount, dtype: ScalarType.Float32).DetachFromDisposeScope();
         }
 
         plan.KeptGroups.CopyTo(MemoryMarshal.Cast<byte, float>(unitKeep.bytes));
@@ -894,7 +897,8 @@ public abstract class PrunedLayer
     {
         using (no_grad())
         {
-            return weight.detach().to(ScalarType.Float32).clone().contiguous();
+            using var scope = NewDisposeScope();
+            return weight.detach().to(ScalarType.Float32).clone().contiguous().DetachFromDisposeScope();
         }
     }
 
@@ -910,7 +914,7 @@ public abstract class PrunedLayer
             throw new PruningException(Name, $"its '{MaskBufferName}' buffer has shape {MaskPlan.FormatShape(existing.shape)} on {existing.device}, but the weight has shape {MaskPlan.FormatShape(weight.shape)} on {weight.device}. Move the whole model with .to(...) so its buffers move with it.");
         }
 
-        var mask = ones_like(weight, requires_grad: false).contiguous();
+        var mask = ones_like(weight, requires_grad: false).contiguous().DetachFromDisposeScope();
         Layer.register_buffer(MaskBufferName, mask);
         return _mask = mask;
     }

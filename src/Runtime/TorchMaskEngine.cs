@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PruneSharp;
@@ -111,14 +112,22 @@ public static partial class TorchMaskEngine
         if (reduceAxes.Length > 0)
         {
             scores = scores.sum(reduceAxes, keepdim: true);
-            if (reducer == Reducer.Mean && groupSize > 1) scores = scores.div(groupSize);
+            if (reducer == Reducer.Mean && groupSize > 1)
+            {
+                // Scalars are held in locals: TorchSharp passes their handles without keeping them alive, so a
+                // temporary one can be finalized during the native call.
+                using var divisor = ((double)groupSize).ToScalar();
+                scores = scores.div(divisor);
+            }
         }
 
         if (existingMask is not null)
         {
             var kept = existingMask.to(ScalarType.Float64).unsqueeze(0);
             if (reduceAxes.Length > 0) kept = kept.sum(reduceAxes, keepdim: true);
-            scores = scores.masked_fill(kept.lt(groupSize).logical_and(scores.isnan().logical_not()), double.NegativeInfinity);
+            using var size = ((double)groupSize).ToScalar();
+            using var lowest = double.NegativeInfinity.ToScalar();
+            scores = scores.masked_fill(kept.lt(size).logical_and(scores.isnan().logical_not()), lowest);
         }
 
         return scores;
@@ -148,7 +157,8 @@ public static partial class TorchMaskEngine
             // A stable ascending sort puts equal scores in flat-index order: the first `pruned` indices are exactly
             // the groups the tie rule prunes.
             var order = flatScores.sort(stable: true).Indices;
-            keep.index_fill_(0, order.narrow(0, 0, pruned), 0);
+            using var pruneValue = 0f.ToScalar();
+            keep.index_fill_(0, order.narrow(0, 0, pruned), pruneValue);
         }
 
         return keep;
@@ -176,7 +186,9 @@ public static partial class TorchMaskEngine
         var runs = scores.reshape(outer, shape[inputAxis] / m, m, inner);
         if (existingMask is not null)
         {
-            runs = runs.masked_fill(existingMask.reshape(outer, shape[inputAxis] / m, m, inner).eq(0), float.NegativeInfinity);
+            using var zero = 0f.ToScalar();
+            using var lowest = float.NegativeInfinity.ToScalar();
+            runs = runs.masked_fill(existingMask.reshape(outer, shape[inputAxis] / m, m, inner).eq(zero), lowest);
         }
 
         var order = runs.sort(dim: 2, stable: true).Indices.narrow(2, 0, m - n);

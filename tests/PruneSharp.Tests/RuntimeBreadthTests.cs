@@ -167,6 +167,26 @@ public sealed class RuntimeBreadthTests
         Assert.Equal(0.5, layer.Report().MeasuredSparsity);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void Layer_state_created_inside_a_callers_dispose_scope_outlives_it(ScalarType dtype)
+    {
+        using var linear = nn.Linear(8, 6).to(dtype);
+        var layer = new TestLayer("fc", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5) { Criterion = Criterion.Wanda }, linear);
+        using (NewDisposeScope())
+        {
+            layer.RecordActivations(ones(4, 8).to(dtype));
+            layer.UpdateMask();
+            layer.ApplyMask();
+        }
+
+        // The mask buffer, the recorded activations and the bias keep must all still be alive.
+        layer.UpdateMask(0.3);
+        layer.ApplyMask();
+        Assert.Equal(2, layer.Report().PrunedGroups);
+    }
+
     [Fact]
     public void Ten_thousand_torch_path_updates_leave_no_live_tensors_behind()
     {
