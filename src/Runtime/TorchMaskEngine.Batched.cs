@@ -1,0 +1,296 @@
+using System;
+using System.Collections.Generic;
+using static TorchSharp.torch;
+
+namespace PruneSharp;
+
+/// <summary>How <see cref="TorchMaskEngine.ComputeMasks(IReadOnlyList{MaskRequest}, BatchSelection)"/> picks the groups to prune.</summary>
+/// <remarks>Every method gives the same masks; they differ only in speed, which depends on the device.</remarks>
+public enum BatchSelection
+{
+    /// <summary><see cref="Threshold"/> on the CPU, <see cref="Sort"/> on every other device.</summary>
+    Auto,
+
+    /// <summary>
+    /// One stable sort of every layer's group scores together, then a stable sort of the result by layer: a few
+    /// launches for the whole batch, whatever the number of layers. Fast where sorting is (CUDA's radix sort).
+    /// </summary>
+    Sort,
+
+    /// <summary>
+    /// A <c>kthvalue</c> threshold per layer, then the ties at each threshold resolved by flat index for the whole batch
+    /// at once. Selection in linear time: on the CPU it beats sorting millions of scores.
+    /// </summary>
+    Threshold,
+}
+
+/// <summary>One layer of a batched mask computation: its weight, the dims its granularity reduces over, and its sparsity.</summary>
+/// <param name="LayerName">The layer's name; every error names it.</param>
+/// <param name="Weight">The layer's weight, on the batch's device, of any floating-point dtype.</param>
+/// <param name="Dims">The dims scores are reduced over, with the leading dummy dim 0 (as <see cref="Granularities.TryGetReducedDims"/> gives them).</param>
+/// <param name="Sparsity">The fraction of the layer's groups to prune, in [0, 1].</param>
+public sealed record MaskRequest(string LayerName, Tensor Weight, ReducedDims Dims, double Sparsity);
+
+/// <content>The batched path: the masks of many layers in a few launches each, instead of a dozen per layer.</content>
+public static partial class TorchMaskEngine
+{
+    /// <summary>
+    /// Computes the magnitude mask of every layer in <paramref name="layers"/>, each on its own (local scope, each
+    /// layer at its own sparsity): the same masks as <see cref="ComputeMask(Tensor, ReducedDims, double, string)"/>
+    /// gives layer by layer, with a number of kernel launches for the selection that does not grow with the layers.
+    /// Returns one new mask per layer, of its weight's shape, dtype and device; the caller owns (disposes) them.
+    /// </summary>
+    /// <remarks>
+    /// Each layer's group scores are computed with the operations <see cref="ComputeMask(Tensor, ReducedDims, double, string)"/>
+    /// uses, so they are the same float64 values; the selection is then a function of the scores alone (lowest first,
+    /// equal scores lower flat index first), so the masks are identical whatever the method. Every layer's shape,
+    /// dims and sparsity are checked before anything is computed; NaN weights are found after scoring, with one
+    /// device synchronization for the whole batch.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The layers are not all on one device.</exception>
+    /// <exception cref="PruningException">A layer's weight is empty or not floating point, its dims do not fit, a
+    /// weight is NaN, or its sparsity would prune every group. When several layers are bad, the first one found is
+    /// reported: the checks of shapes and sparsities come before the search for NaN.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A sparsity is not in [0, 1].</exception>
+    public static Tensor[] ComputeMasks(IReadOnlyList<MaskRequest> layers, BatchSelection selection = BatchSelection.Auto)
+    {
+        var batch = Prepare(layers, masks: null);
+        var result = new Tensor[layers.Count];
+        if (layers.Count == 0) return result;
+        using var scope = NewDisposeScope();
+        var keep = SelectKept(batch, selection);
+        for (var index = 0; index < layers.Count; index++)
+        {
+            var weight = layers[index].Weight;
+            result[index] = Expand(batch.Keep(keep, index), batch.GroupShapes[index], weight.shape, weight.dtype).MoveToOuterDisposeScope();
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// As <see cref="ComputeMasks(IReadOnlyList{MaskRequest}, BatchSelection)"/>, writing each layer's mask into
+    /// <paramref name="masks"/> (for example the layers' existing mask buffers) instead of allocating new ones.
+    /// </summary>
+    /// <exception cref="ArgumentException">The layers are not all on one device, <paramref name="masks"/> has another
+    /// count, or a mask's shape or device is not its weight's.</exception>
+    /// <exception cref="PruningException">As for <see cref="ComputeMasks(IReadOnlyList{MaskRequest}, BatchSelection)"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A sparsity is not in [0, 1].</exception>
+    public static void ComputeMasksInto(IReadOnlyList<MaskRequest> layers, IReadOnlyList<Tensor> masks, BatchSelection selection = BatchSelection.Auto)
+    {
+        ArgumentNullException.ThrowIfNull(masks);
+        var batch = Prepare(layers, masks);
+        if (layers.Count == 0) return;
+        using var scope = NewDisposeScope();
+        var keep = SelectKept(batch, selection);
+        using (no_grad())
+        {
+            for (var index = 0; index < layers.Count; index++)
+            {
+                var mask = masks[index];
+                var expandedShape = new long[mask.dim() + 1];
+                expandedShape[0] = 1;
+                Array.Copy(mask.shape, 0, expandedShape, 1, expandedShape.Length - 1);
+                mask.copy_(batch.Keep(keep, index).reshape(batch.GroupShapes[index]).expand(expandedShape).squeeze(0));
+            }
+        }
+    }
+
+    /// <summary>The method <see cref="BatchSelection.Auto"/> stands for on <paramref name="device"/>.</summary>
+    public static BatchSelection ResolveSelection(BatchSelection selection, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return selection switch
+        {
+            BatchSelection.Auto => device.type == TorchSharp.DeviceType.CPU ? BatchSelection.Threshold : BatchSelection.Sort,
+            BatchSelection.Sort or BatchSelection.Threshold => selection,
+            _ => throw new ArgumentOutOfRangeException(nameof(selection), selection, $"Unknown selection method {selection}."),
+        };
+    }
+
+    /// <summary>Checks every layer, then computes its group count, pruned count and place in the concatenated scores.</summary>
+    private static Batch Prepare(IReadOnlyList<MaskRequest> layers, IReadOnlyList<Tensor>? masks)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (masks is not null && masks.Count != layers.Count)
+        {
+            throw new ArgumentException($"There are {layers.Count} layers but {masks.Count} masks to write.", nameof(masks));
+        }
+
+        var count = layers.Count;
+        var groups = new long[count];
+        var pruned = new long[count];
+        var starts = new long[count];
+        long total = 0;
+        Device? device = null;
+        for (var index = 0; index < count; index++)
+        {
+            var layer = layers[index] ?? throw new ArgumentException($"Layer {index} of the batch is null.", nameof(layers));
+            CheckWeight(layer.Weight, layer.Dims, layer.LayerName);
+            var weight = layer.Weight;
+            if (device is null)
+            {
+                device = weight.device;
+            }
+            else if (weight.device_type != device.type || weight.device_index != device.index)
+            {
+                throw new ArgumentException($"Layer '{layer.LayerName}' has its weight on {weight.device}, but the batch's first layer is on {device}: a batch runs on one device.", nameof(layers));
+            }
+
+            if (masks is not null)
+            {
+                var mask = masks[index] ?? throw new ArgumentException($"The mask for layer '{layer.LayerName}' is null.", nameof(masks));
+                if (!SameShape(mask.shape, weight.shape) || mask.device_type != weight.device_type || mask.device_index != weight.device_index)
+                {
+                    throw new ArgumentException($"Layer '{layer.LayerName}': the mask has shape {MaskPlan.FormatShape(mask.shape)} on {mask.device}, but the weight has shape {MaskPlan.FormatShape(weight.shape)} on {weight.device}.", nameof(masks));
+                }
+            }
+
+            groups[index] = MaskPlan.CountGroups(weight.shape, layer.Dims);
+            pruned[index] = MaskPlan.PrunedGroupCount(layer.LayerName, layer.Sparsity, groups[index], layer.Dims);
+            starts[index] = total;
+            total += groups[index];
+        }
+
+        return new Batch(layers, device ?? CPU, groups, pruned, starts, total);
+    }
+
+    /// <summary>1 for each kept group and 0 for each pruned one, every layer's groups after the previous layer's.</summary>
+    private static Tensor SelectKept(Batch batch, BatchSelection selection)
+    {
+        var scores = batch.Score();
+        return ResolveSelection(selection, batch.Device) == BatchSelection.Sort ? KeptBySort(batch, scores) : KeptByThreshold(batch, scores);
+    }
+
+    private static Tensor KeptBySort(Batch batch, Tensor scores)
+    {
+        // A stable ascending sort orders all groups by (score, position); positions follow layer order and, within a
+        // layer, flat group index. A stable sort of those positions by layer then lists each layer's groups in its
+        // own (score, flat index) order: the order the tie rule prunes in.
+        var order = scores.sort(stable: true).Indices;
+        if (batch.Count > 1)
+        {
+            // The narrowest integer type makes the cheapest sort key (fewer radix passes on CUDA).
+            var keyType = batch.Count <= short.MaxValue ? ScalarType.Int16 : ScalarType.Int32;
+            var byLayer = batch.LayerOfPosition(keyType).index_select(0, order).sort(stable: true).Indices;
+            order = order.index_select(0, byLayer);
+        }
+
+        var layerOfPosition = batch.LayerOfPosition(ScalarType.Int64);
+
+        // Layer l's groups now fill positions [start_l, start_l + groups_l) in rising rank; its first `pruned_l` go.
+        var firstKept = new long[batch.Count];
+        for (var index = 0; index < firstKept.Length; index++) firstKept[index] = batch.Starts[index] + batch.Pruned[index];
+        var keptInOrder = arange(batch.TotalGroups, dtype: ScalarType.Int64, device: batch.Device)
+            .ge(PerPosition(batch, layerOfPosition, tensor(firstKept, device: batch.Device)));
+        return zeros(batch.TotalGroups, dtype: ScalarType.Float32, device: batch.Device)
+            .index_copy_(0, order, keptInOrder.to(ScalarType.Float32));
+    }
+
+    private static Tensor KeptByThreshold(Batch batch, Tensor scores)
+    {
+        // Layer l prunes every group scoring below its threshold t_l (the pruned_l-th lowest score), and of the
+        // groups scoring exactly t_l as many as are still owed, lowest flat index first.
+        var thresholds = new Tensor[batch.Count];
+        for (var index = 0; index < batch.Count; index++)
+        {
+            thresholds[index] = batch.Pruned[index] == 0
+                ? full(1, double.NegativeInfinity, dtype: ScalarType.Float64, device: batch.Device)
+                : scores.narrow(0, batch.Starts[index], batch.Groups[index]).kthvalue(batch.Pruned[index], 0).values.reshape(1);
+        }
+
+        var layerOfPosition = batch.LayerOfPosition(ScalarType.Int64);
+        var threshold = PerPosition(batch, layerOfPosition, cat(thresholds, 0));
+        var below = scores.lt(threshold);
+        var atThreshold = scores.eq(threshold);
+
+        var belowPerLayer = zeros(batch.Count, dtype: ScalarType.Int64, device: batch.Device)
+            .index_add_(0, layerOfPosition, below.to(ScalarType.Int64), alpha: 1);
+        var owed = tensor(batch.Pruned, device: batch.Device).sub(belowPerLayer);
+
+        // The 1-based rank of each tie within its layer: a running count over all positions, less the count at the
+        // layer's first position.
+        var tiesSoFar = atThreshold.to(ScalarType.Int64).cumsum(0);
+        var tiesBeforeLayer = tiesSoFar.sub(atThreshold.to(ScalarType.Int64)).index_select(0, tensor(batch.Starts, device: batch.Device));
+        var tieRank = tiesSoFar.sub(PerPosition(batch, layerOfPosition, tiesBeforeLayer));
+        var prunedTies = atThreshold.logical_and(tieRank.le(PerPosition(batch, layerOfPosition, owed)));
+        return below.logical_or(prunedTies).logical_not().to(ScalarType.Float32);
+    }
+
+    /// <summary>Spreads one value per layer to every position of that layer (a one-layer batch broadcasts it).</summary>
+    private static Tensor PerPosition(Batch batch, Tensor layerOfPosition, Tensor perLayer) =>
+        batch.Count == 1 ? perLayer : perLayer.index_select(0, layerOfPosition);
+
+    private static bool SameShape(long[] a, long[] b)
+    {
+        if (a.Length != b.Length) return false;
+        for (var axis = 0; axis < a.Length; axis++)
+        {
+            if (a[axis] != b[axis]) return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A checked batch: per layer, its groups, the count to prune, and where its scores start.</summary>
+    private sealed class Batch(IReadOnlyList<MaskRequest> layers, Device device, long[] groups, long[] pruned, long[] starts, long totalGroups)
+    {
+        public int Count => layers.Count;
+
+        public Device Device => device;
+
+        public long[] Groups => groups;
+
+        public long[] Pruned => pruned;
+
+        public long[] Starts => starts;
+
+        public long TotalGroups => totalGroups;
+
+        /// <summary>Each layer's group-score shape (leading dummy dim, size 1 on reduced dims), set by <see cref="Score"/>.</summary>
+        public long[][] GroupShapes { get; } = new long[layers.Count][];
+
+        /// <summary>
+        /// Every layer's float64 group scores, flat and one layer after another, computed by the operations of the
+        /// one-layer path (so bit for bit its scores). Throws for a NaN weight, naming the first layer that has one.
+        /// </summary>
+        public Tensor Score()
+        {
+            var flat = new Tensor[Count];
+            var values = new Tensor[Count];
+            for (var index = 0; index < Count; index++)
+            {
+                var layer = layers[index];
+                values[index] = layer.Weight.detach().to(ScalarType.Float32);
+                var scores = GroupScores(values[index], magnitudes: true, Reducer.Mean, existingMask: null, layer.Dims);
+                GroupShapes[index] = scores.shape;
+                flat[index] = scores.flatten();
+            }
+
+            var all = Count == 1 ? flat[0] : cat(flat, 0);
+            using var anyNaN = all.isnan().any();
+            if (anyNaN.item<bool>())
+            {
+                // The error path: find the first layer with a NaN, as the one-layer path would report it.
+                for (var index = 0; index < Count; index++)
+                {
+                    var layer = layers[index];
+                    ThrowIfNaN(flat[index], () => MaskPlan.NaNWeightMessage(FirstNaN(values[index]), IntShape(layer.Weight)), layer.LayerName);
+                }
+            }
+
+            return all;
+        }
+
+        /// <summary>The layer index of every position of the concatenated scores, as <paramref name="type"/> (int64 to index with).</summary>
+        public Tensor LayerOfPosition(ScalarType type)
+        {
+            if (Count == 1) return zeros(totalGroups, dtype: type, device: device);
+            var layerIndices = arange(Count, dtype: type, device: device);
+            return layerIndices.repeat_interleave(tensor(groups, device: device), dim: 0, output_size: totalGroups);
+        }
+
+        /// <summary>Layer <paramref name="index"/>'s slice of a flat per-group tensor.</summary>
+        public Tensor Keep(Tensor keep, int index) => keep.narrow(0, starts[index], groups[index]);
+    }
+}
