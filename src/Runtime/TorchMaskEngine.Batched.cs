@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using static TorchSharp.torch;
 
 namespace PruneSharp;
@@ -58,7 +59,7 @@ public static partial class TorchMaskEngine
         var result = new Tensor[layers.Count];
         if (layers.Count == 0) return result;
         using var scope = NewDisposeScope();
-        var keep = SelectKept(batch, selection);
+        var keep = batch.SelectKept(selection);
         for (var index = 0; index < layers.Count; index++)
         {
             var weight = layers[index].Weight;
@@ -82,7 +83,7 @@ public static partial class TorchMaskEngine
         var batch = Prepare(layers, masks);
         if (layers.Count == 0) return;
         using var scope = NewDisposeScope();
-        var keep = SelectKept(batch, selection);
+        var keep = batch.SelectKept(selection);
         using (no_grad())
         {
             for (var index = 0; index < layers.Count; index++)
@@ -108,7 +109,20 @@ public static partial class TorchMaskEngine
         };
     }
 
-    /// <summary>Checks every layer, then computes its group count, pruned count and place in the concatenated scores.</summary>
+    /// <summary>
+    /// The batched form of <see cref="KeepAllButLowest(Tensor, long)"/>: for each layer's flat group scores (all on one
+    /// device, any values but NaN, <c>-Inf</c> included), 1 for each kept group and 0 for the <paramref name="pruned"/>
+    /// lowest (ties: lower flat index first). The keeps are float32 views into one tensor, in the caller's dispose scope.
+    /// </summary>
+    internal static Tensor[] KeepAllButLowest(IReadOnlyList<Tensor> flatScores, IReadOnlyList<long> pruned, BatchSelection selection)
+    {
+        var segments = new Segments(flatScores.Select(scores => scores.shape[0]).ToArray(), pruned.ToArray(), flatScores.Count == 0 ? CPU : flatScores[0].device);
+        if (segments.Count == 0) return [];
+        var keep = SelectKept(segments, segments.Count == 1 ? flatScores[0] : cat([.. flatScores], 0), selection);
+        return Enumerable.Range(0, segments.Count).Select(index => segments.Slice(keep, index)).ToArray();
+    }
+
+    /// <summary>Checks every layer, then computes its group count and the count to prune.</summary>
     private static Batch Prepare(IReadOnlyList<MaskRequest> layers, IReadOnlyList<Tensor>? masks)
     {
         ArgumentNullException.ThrowIfNull(layers);
@@ -117,13 +131,10 @@ public static partial class TorchMaskEngine
             throw new ArgumentException($"There are {layers.Count} layers but {masks.Count} masks to write.", nameof(masks));
         }
 
-        var count = layers.Count;
-        var groups = new long[count];
-        var pruned = new long[count];
-        var starts = new long[count];
-        long total = 0;
+        var groups = new long[layers.Count];
+        var pruned = new long[layers.Count];
         Device? device = null;
-        for (var index = 0; index < count; index++)
+        for (var index = 0; index < layers.Count; index++)
         {
             var layer = layers[index] ?? throw new ArgumentException($"Layer {index} of the batch is null.", nameof(layers));
             CheckWeight(layer.Weight, layer.Dims, layer.LayerName);
@@ -148,78 +159,67 @@ public static partial class TorchMaskEngine
 
             groups[index] = MaskPlan.CountGroups(weight.shape, layer.Dims);
             pruned[index] = MaskPlan.PrunedGroupCount(layer.LayerName, layer.Sparsity, groups[index], layer.Dims);
-            starts[index] = total;
-            total += groups[index];
         }
 
-        return new Batch(layers, device ?? CPU, groups, pruned, starts, total);
+        return new Batch(layers, new Segments(groups, pruned, device ?? CPU));
     }
 
-    /// <summary>1 for each kept group and 0 for each pruned one, every layer's groups after the previous layer's.</summary>
-    private static Tensor SelectKept(Batch batch, BatchSelection selection)
-    {
-        var scores = batch.Score();
-        return ResolveSelection(selection, batch.Device) == BatchSelection.Sort ? KeptBySort(batch, scores) : KeptByThreshold(batch, scores);
-    }
+    /// <summary>1 for each kept group and 0 for each pruned one, for every segment of <paramref name="scores"/>.</summary>
+    private static Tensor SelectKept(Segments segments, Tensor scores, BatchSelection selection) =>
+        ResolveSelection(selection, segments.Device) == BatchSelection.Sort ? KeptBySort(segments, scores) : KeptByThreshold(segments, scores);
 
-    private static Tensor KeptBySort(Batch batch, Tensor scores)
+    private static Tensor KeptBySort(Segments segments, Tensor scores)
     {
         // A stable ascending sort orders all groups by (score, position); positions follow layer order and, within a
         // layer, flat group index. A stable sort of those positions by layer then lists each layer's groups in its
         // own (score, flat index) order: the order the tie rule prunes in.
         var order = scores.sort(stable: true).Indices;
-        if (batch.Count > 1)
+        if (segments.Count > 1)
         {
             // The narrowest integer type makes the cheapest sort key (fewer radix passes on CUDA).
-            var keyType = batch.Count <= short.MaxValue ? ScalarType.Int16 : ScalarType.Int32;
-            var byLayer = batch.LayerOfPosition(keyType).index_select(0, order).sort(stable: true).Indices;
+            var keyType = segments.Count <= short.MaxValue ? ScalarType.Int16 : ScalarType.Int32;
+            var byLayer = segments.LayerOfPosition(keyType).index_select(0, order).sort(stable: true).Indices;
             order = order.index_select(0, byLayer);
         }
 
-        var layerOfPosition = batch.LayerOfPosition(ScalarType.Int64);
-
         // Layer l's groups now fill positions [start_l, start_l + groups_l) in rising rank; its first `pruned_l` go.
-        var firstKept = new long[batch.Count];
-        for (var index = 0; index < firstKept.Length; index++) firstKept[index] = batch.Starts[index] + batch.Pruned[index];
-        var keptInOrder = arange(batch.TotalGroups, dtype: ScalarType.Int64, device: batch.Device)
-            .ge(PerPosition(batch, layerOfPosition, tensor(firstKept, device: batch.Device)));
-        return zeros(batch.TotalGroups, dtype: ScalarType.Float32, device: batch.Device)
+        var firstKept = new long[segments.Count];
+        for (var index = 0; index < firstKept.Length; index++) firstKept[index] = segments.Starts[index] + segments.Pruned[index];
+        var keptInOrder = arange(segments.Total, dtype: ScalarType.Int64, device: segments.Device).ge(segments.PerPosition(firstKept));
+        return zeros(segments.Total, dtype: ScalarType.Float32, device: segments.Device)
             .index_copy_(0, order, keptInOrder.to(ScalarType.Float32));
     }
 
-    private static Tensor KeptByThreshold(Batch batch, Tensor scores)
+    private static Tensor KeptByThreshold(Segments segments, Tensor scores)
     {
         // Layer l prunes every group scoring below its threshold t_l (the pruned_l-th lowest score), and of the
-        // groups scoring exactly t_l as many as are still owed, lowest flat index first.
-        var thresholds = new Tensor[batch.Count];
-        for (var index = 0; index < batch.Count; index++)
+        // groups scoring exactly t_l as many as are still owed, lowest flat index first. A layer that prunes nothing
+        // owes nothing, whatever its threshold.
+        var thresholds = new Tensor[segments.Count];
+        for (var index = 0; index < segments.Count; index++)
         {
-            thresholds[index] = batch.Pruned[index] == 0
-                ? full(1, double.NegativeInfinity, dtype: ScalarType.Float64, device: batch.Device)
-                : scores.narrow(0, batch.Starts[index], batch.Groups[index]).kthvalue(batch.Pruned[index], 0).values.reshape(1);
+            thresholds[index] = segments.Pruned[index] == 0
+                ? full(1, double.NegativeInfinity, dtype: scores.dtype, device: segments.Device)
+                : segments.Slice(scores, index).kthvalue(segments.Pruned[index], 0).values.reshape(1);
         }
 
-        var layerOfPosition = batch.LayerOfPosition(ScalarType.Int64);
-        var threshold = PerPosition(batch, layerOfPosition, cat(thresholds, 0));
+        var threshold = segments.PerPosition(cat(thresholds, 0));
         var below = scores.lt(threshold);
         var atThreshold = scores.eq(threshold);
 
-        var belowPerLayer = zeros(batch.Count, dtype: ScalarType.Int64, device: batch.Device)
-            .index_add_(0, layerOfPosition, below.to(ScalarType.Int64), alpha: 1);
-        var owed = tensor(batch.Pruned, device: batch.Device).sub(belowPerLayer);
+        var belowPerLayer = zeros(segments.Count, dtype: ScalarType.Int64, device: segments.Device)
+            .index_add_(0, segments.LayerOfPosition(ScalarType.Int64), below.to(ScalarType.Int64), alpha: 1);
+        var owed = tensor(segments.Pruned, device: segments.Device).sub(belowPerLayer);
 
-        // The 1-based rank of each tie within its layer: a running count over all positions, less the count at the
-        // layer's first position.
-        var tiesSoFar = atThreshold.to(ScalarType.Int64).cumsum(0);
-        var tiesBeforeLayer = tiesSoFar.sub(atThreshold.to(ScalarType.Int64)).index_select(0, tensor(batch.Starts, device: batch.Device));
-        var tieRank = tiesSoFar.sub(PerPosition(batch, layerOfPosition, tiesBeforeLayer));
-        var prunedTies = atThreshold.logical_and(tieRank.le(PerPosition(batch, layerOfPosition, owed)));
+        // The 1-based rank of each tie within its layer: a running count over all positions, less the count before
+        // the layer's first position.
+        var ties = atThreshold.to(ScalarType.Int64);
+        var tiesSoFar = ties.cumsum(0);
+        var tiesBeforeLayer = tiesSoFar.sub(ties).index_select(0, tensor(segments.Starts, device: segments.Device));
+        var tieRank = tiesSoFar.sub(segments.PerPosition(tiesBeforeLayer));
+        var prunedTies = atThreshold.logical_and(tieRank.le(segments.PerPosition(owed)));
         return below.logical_or(prunedTies).logical_not().to(ScalarType.Float32);
     }
-
-    /// <summary>Spreads one value per layer to every position of that layer (a one-layer batch broadcasts it).</summary>
-    private static Tensor PerPosition(Batch batch, Tensor layerOfPosition, Tensor perLayer) =>
-        batch.Count == 1 ? perLayer : perLayer.index_select(0, layerOfPosition);
 
     private static bool SameShape(long[] a, long[] b)
     {
@@ -232,20 +232,61 @@ public static partial class TorchMaskEngine
         return true;
     }
 
-    /// <summary>A checked batch: per layer, its groups, the count to prune, and where its scores start.</summary>
-    private sealed class Batch(IReadOnlyList<MaskRequest> layers, Device device, long[] groups, long[] pruned, long[] starts, long totalGroups)
+    /// <summary>Layers laid one after another in a flat tensor of group values: per layer, its groups and the count to prune.</summary>
+    private sealed class Segments
     {
-        public int Count => layers.Count;
+        private Tensor? _layerOfPosition;
 
-        public Device Device => device;
+        public Segments(long[] groups, long[] pruned, Device device)
+        {
+            Groups = groups;
+            Pruned = pruned;
+            Device = device;
+            Starts = new long[groups.Length];
+            for (var index = 0; index < groups.Length; index++)
+            {
+                Starts[index] = Total;
+                Total += groups[index];
+            }
+        }
 
-        public long[] Groups => groups;
+        public int Count => Groups.Length;
 
-        public long[] Pruned => pruned;
+        public long[] Groups { get; }
 
-        public long[] Starts => starts;
+        public long[] Pruned { get; }
 
-        public long TotalGroups => totalGroups;
+        public long[] Starts { get; }
+
+        public long Total { get; }
+
+        public Device Device { get; }
+
+        /// <summary>The layer index of every position, as <paramref name="type"/> (int64 to index with).</summary>
+        public Tensor LayerOfPosition(ScalarType type)
+        {
+            if (type == ScalarType.Int64 && _layerOfPosition is { IsInvalid: false } cached) return cached;
+            var layers = Count == 1
+                ? zeros(Total, dtype: type, device: Device)
+                : arange(Count, dtype: type, device: Device).repeat_interleave(tensor(Groups, device: Device), dim: 0, output_size: Total);
+            if (type == ScalarType.Int64) _layerOfPosition = layers;
+            return layers;
+        }
+
+        /// <summary>Spreads one value per layer to every position of that layer (a one-layer batch broadcasts it).</summary>
+        public Tensor PerPosition(Tensor perLayer) => Count == 1 ? perLayer : perLayer.index_select(0, LayerOfPosition(ScalarType.Int64));
+
+        /// <inheritdoc cref="PerPosition(Tensor)"/>
+        public Tensor PerPosition(long[] perLayer) => PerPosition(tensor(perLayer, device: Device));
+
+        /// <summary>Layer <paramref name="index"/>'s slice of a flat per-group tensor.</summary>
+        public Tensor Slice(Tensor flat, int index) => flat.narrow(0, Starts[index], Groups[index]);
+    }
+
+    /// <summary>A checked batch of layers and their segments of the concatenated group scores.</summary>
+    private sealed class Batch(IReadOnlyList<MaskRequest> layers, Segments segments)
+    {
+        public Segments Segments => segments;
 
         /// <summary>Each layer's group-score shape (leading dummy dim, size 1 on reduced dims), set by <see cref="Score"/>.</summary>
         public long[][] GroupShapes { get; } = new long[layers.Count][];
@@ -256,9 +297,9 @@ public static partial class TorchMaskEngine
         /// </summary>
         public Tensor Score()
         {
-            var flat = new Tensor[Count];
-            var values = new Tensor[Count];
-            for (var index = 0; index < Count; index++)
+            var flat = new Tensor[layers.Count];
+            var values = new Tensor[layers.Count];
+            for (var index = 0; index < layers.Count; index++)
             {
                 var layer = layers[index];
                 values[index] = layer.Weight.detach().to(ScalarType.Float32);
@@ -267,12 +308,12 @@ public static partial class TorchMaskEngine
                 flat[index] = scores.flatten();
             }
 
-            var all = Count == 1 ? flat[0] : cat(flat, 0);
+            var all = layers.Count == 1 ? flat[0] : cat(flat, 0);
             using var anyNaN = all.isnan().any();
             if (anyNaN.item<bool>())
             {
                 // The error path: find the first layer with a NaN, as the one-layer path would report it.
-                for (var index = 0; index < Count; index++)
+                for (var index = 0; index < layers.Count; index++)
                 {
                     var layer = layers[index];
                     ThrowIfNaN(flat[index], () => MaskPlan.NaNWeightMessage(FirstNaN(values[index]), IntShape(layer.Weight)), layer.LayerName);
@@ -282,15 +323,10 @@ public static partial class TorchMaskEngine
             return all;
         }
 
-        /// <summary>The layer index of every position of the concatenated scores, as <paramref name="type"/> (int64 to index with).</summary>
-        public Tensor LayerOfPosition(ScalarType type)
-        {
-            if (Count == 1) return zeros(totalGroups, dtype: type, device: device);
-            var layerIndices = arange(Count, dtype: type, device: device);
-            return layerIndices.repeat_interleave(tensor(groups, device: device), dim: 0, output_size: totalGroups);
-        }
+        /// <summary>1 for each kept group and 0 for each pruned one, every layer's groups after the previous layer's.</summary>
+        public Tensor SelectKept(BatchSelection selection) => TorchMaskEngine.SelectKept(segments, Score(), selection);
 
         /// <summary>Layer <paramref name="index"/>'s slice of a flat per-group tensor.</summary>
-        public Tensor Keep(Tensor keep, int index) => keep.narrow(0, starts[index], groups[index]);
+        public Tensor Keep(Tensor keep, int index) => segments.Slice(keep, index);
     }
 }

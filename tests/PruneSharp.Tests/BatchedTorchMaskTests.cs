@@ -34,6 +34,36 @@ public sealed class BatchedTorchMaskTests
         Assert.True(tally.LayersWithTiesAtThreshold >= Cases / 2, $"only {tally.LayersWithTiesAtThreshold} layers had ties split by the threshold");
     }
 
+    private static readonly Gen<(int Layers, int Seed)> ScoreCases = Gen.Int[1, 6].Select(Gen.Int);
+
+    [Fact]
+    public void Batched_selection_of_any_scores_keeps_what_the_one_layer_selection_keeps()
+    {
+        // The selection alone, as a batched PrunedLayer update would use it: scores of any sign, -Inf (groups an
+        // existing mask pruned), +Inf, signed zeros and many ties; any pruned count up to every group.
+        ScoreCases.Sample(testCase =>
+        {
+            var random = new Random(testCase.Seed);
+            double[] palette = [double.NegativeInfinity, -1, -0.5, -0.0, 0, 0.25, 0.5, 1, double.PositiveInfinity];
+            var scores = new List<Tensor>();
+            var pruned = new List<long>();
+            for (var index = 0; index < testCase.Layers; index++)
+            {
+                var groups = random.Next(1, 41);
+                scores.Add(tensor(Enumerable.Range(0, groups).Select(_ => random.Next(3) == 0 ? random.Next(-8, 9) / 4.0 : palette[random.Next(palette.Length)]).ToArray()));
+                pruned.Add(random.Next(groups + 1));
+            }
+
+            var expected = scores.Select((layerScores, index) => Values(TorchMaskEngine.KeepAllButLowest(layerScores, pruned[index]))).ToArray();
+            foreach (var selection in Selections)
+            {
+                using var scope = NewDisposeScope();
+                var keeps = TorchMaskEngine.KeepAllButLowest(scores, pruned, selection);
+                Assert.Equal(expected, keeps.Select(Values));
+            }
+        }, seed: "0N0XIzNsQ0B2", iter: Cases, threads: 1);
+    }
+
     [Fact]
     public void Writing_into_existing_masks_gives_the_same_masks_in_their_dtype()
     {
