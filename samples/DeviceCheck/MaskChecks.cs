@@ -61,8 +61,11 @@ internal sealed class MaskChecker(Device device, bool injectMismatch)
         return false;
     }
 
-    /// <summary>Runs <paramref name="update"/> on both layers and compares the masks, or the errors when both refuse.</summary>
-    public void CompareUpdate(string what, PrunedLayer onDevice, PrunedLayer reference, Action<PrunedLayer> update, RowTally tally)
+    /// <summary>
+    /// Runs <paramref name="update"/> on both layers and compares the masks, or the errors when both refuse; returns the
+    /// fraction of weights the CPU fast path's mask prunes (0 after an error).
+    /// </summary>
+    public double CompareUpdate(string what, PrunedLayer onDevice, PrunedLayer reference, Action<PrunedLayer> update, RowTally tally)
     {
         var referenceError = Try(() => update(reference));
         var deviceError = Try(() => update(onDevice));
@@ -70,17 +73,19 @@ internal sealed class MaskChecker(Device device, bool injectMismatch)
         {
             var identical = Compare(what, onDevice.Mask!, reference.Mask!, out var pruned);
             tally.Add(identical, pruned);
+            return pruned;
         }
-        else if (referenceError is not null && deviceError is not null && referenceError.Message == deviceError.Message)
+
+        if (referenceError is not null && deviceError is not null && referenceError.Message == deviceError.Message)
         {
             tally.Add(identical: true, prunedFraction: 0);
+            return 0;
         }
-        else
-        {
-            var failed = referenceError is null ? $"only {device} failed: {deviceError!.Message}" : deviceError is null ? $"only the CPU fast path failed: {referenceError.Message}" : $"different errors: {deviceError.Message} / {referenceError.Message}";
-            Mismatches.Add($"{what}: {failed}");
-            tally.Add(identical: false, prunedFraction: 0);
-        }
+
+        var failed = referenceError is null ? $"only {device} failed: {deviceError!.Message}" : deviceError is null ? $"only the CPU fast path failed: {referenceError.Message}" : $"different errors: {deviceError.Message} / {referenceError.Message}";
+        Mismatches.Add($"{what}: {failed}");
+        tally.Add(identical: false, prunedFraction: 0);
+        return 0;
     }
 
     private static PruningException? Try(Action action)
@@ -187,9 +192,11 @@ internal static class MaskChecks
             var reference = modules.ReferenceLayers(granularity);
             var onDevice = modules.DeviceLayers(granularity);
             var layerPath = new RowTally();
+            var prunedWeights = 0.0;
             for (var index = 0; index < reference.Length; index++)
             {
-                checker.CompareUpdate($"{setName} {granularity} {reference[index].Name} (UpdateMask)", onDevice[index], reference[index], layer => layer.UpdateMask(), layerPath);
+                var pruned = checker.CompareUpdate($"{setName} {granularity} {reference[index].Name} (UpdateMask)", onDevice[index], reference[index], layer => layer.UpdateMask(), layerPath);
+                prunedWeights += pruned * modules.Shapes[index].Elements;
             }
 
             var batched = new List<string>();
@@ -211,10 +218,9 @@ internal static class MaskChecks
                 mismatched += tally.Mismatched;
             }
 
-            var groups = reference.Sum(layer => layer.Report().Groups);
-            var prunedWeights = reference.Sum(layer => layer.Report().MeasuredSparsity * layer.Weight.numel()) / modules.TotalWeights;
+            var groups = reference.Select((layer, index) => GroupCount(modules.Shapes[index].Shape, layer.ReducedDims)).Sum();
             rows.Add(new CheckRow(
-                [granularity.ToString(), reference[0].ReducedDims.ToString(), reference[^1].Granularity.ToString(), groups.ToString("N0", CultureInfo.InvariantCulture), Percent(prunedWeights), layerPath.Identical, batched[0], batched[1]],
+                [granularity.ToString(), reference[0].ReducedDims.ToString(), reference[^1].Granularity.ToString(), groups.ToString("N0", CultureInfo.InvariantCulture), Percent(prunedWeights / modules.TotalWeights), layerPath.Identical, batched[0], batched[1]],
                 compared,
                 mismatched));
         }
@@ -261,8 +267,11 @@ internal static class MaskChecks
         {
             for (var batch = 0; batch < 2; batch++)
             {
+                // Each tensor held by `using` (TorchSharp 0.107 does not keep one alive while its handle is in a native
+                // call), not by a dispose scope: RecordActivations keeps its sums in whatever scope is current.
                 var shape = spec.InputShape(2);
-                using var input = tensor(Weights.CoarseGrid(random, shape.Aggregate(1L, (a, b) => a * b))).reshape(shape);
+                using var values = tensor(Weights.CoarseGrid(random, shape.Aggregate(1L, (a, b) => a * b)));
+                using var input = values.reshape(shape);
                 using var deviceInput = input.to(checker.DType, checker.Device);
                 reference.RecordActivations(input);
                 onDevice.RecordActivations(deviceInput);
@@ -278,6 +287,18 @@ internal static class MaskChecks
         checker.CompareUpdate($"{what} (update 1)", onDevice, reference, layer => layer.UpdateMask(FirstSparsity), tally);
         Weights.Set(Weights.CoarseGrid(random, count), reference, onDevice);
         checker.CompareUpdate($"{what} (update 2)", onDevice, reference, layer => layer.UpdateMask(second), tally);
+    }
+
+    /// <summary>The product of the sizes of the dims <paramref name="dims"/> keeps (dim d of the weight is dims' d + 1).</summary>
+    private static long GroupCount(long[] shape, ReducedDims dims)
+    {
+        var groups = 1L;
+        for (var axis = 0; axis < shape.Length; axis++)
+        {
+            if (!dims.Contains(axis + 1)) groups *= shape[axis];
+        }
+
+        return groups;
     }
 
     private static string Describe(PruneSettings settings) => settings.Granularity == Granularity.NOfM ? $"N:M {settings.N}:{settings.M}" : settings.Granularity.ToString();

@@ -51,7 +51,8 @@ internal sealed class ShapeSetModules : IDisposable
                 var shape = shapes[index];
                 reference[index] = CreateModule(shape, CPU, ScalarType.Float32);
                 onDevice[index] = CreateModule(shape, device, dtype);
-                using var values = tensor(Weights.FineGrid(new Random(index), shape.Elements)).reshape(shape.Shape);
+                using var scope = NewDisposeScope();
+                var values = tensor(Weights.FineGrid(new Random(index), shape.Elements)).reshape(shape.Shape);
                 WeightOf(reference[index]).copy_(values);
                 WeightOf(onDevice[index]).copy_(values);
             }
@@ -106,10 +107,12 @@ internal sealed class ShapeSetModules : IDisposable
             var layerGranularity = shape.Kind == LayerKind.Linear ? LinearAnalogue(granularity) : granularity;
             var layer = new ModuleLayer(shape.Name, shape.Kind, new PruneSettings(layerGranularity, Sparsity), modules[index]);
 
-            // Masks stay on the modules from one granularity to the next; all ones is the same as none (nothing pruned yet).
+            // Masks stay on the modules from one granularity to the next; all ones is the same as none (nothing pruned
+            // yet). The Scalar is held by `using`: TorchSharp 0.107 does not keep an implicit one alive during the call.
             using (no_grad())
             {
-                layer.Mask?.fill_(1);
+                using var one = 1.0.ToScalar();
+                layer.Mask?.fill_(one);
             }
 
             layers[index] = layer;

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PruneSharp;
@@ -185,7 +186,7 @@ public static partial class TorchMaskEngine
         // Layer l's groups now fill positions [start_l, start_l + groups_l) in rising rank; its first `pruned_l` go.
         var firstKept = new long[segments.Count];
         for (var index = 0; index < firstKept.Length; index++) firstKept[index] = segments.Starts[index] + segments.Pruned[index];
-        var keptInOrder = arange(segments.Total, dtype: ScalarType.Int64, device: segments.Device).ge(segments.PerPosition(firstKept));
+        var keptInOrder = Arange(segments.Total, ScalarType.Int64, segments.Device).ge(segments.PerPosition(firstKept));
         return zeros(segments.Total, dtype: ScalarType.Float32, device: segments.Device)
             .index_copy_(0, order, keptInOrder.to(ScalarType.Float32));
     }
@@ -196,10 +197,11 @@ public static partial class TorchMaskEngine
         // groups scoring exactly t_l as many as are still owed, lowest flat index first. A layer that prunes nothing
         // owes nothing, whatever its threshold.
         var thresholds = new Tensor[segments.Count];
+        using var negativeInfinity = double.NegativeInfinity.ToScalar();
         for (var index = 0; index < segments.Count; index++)
         {
             thresholds[index] = segments.Pruned[index] == 0
-                ? full(1, double.NegativeInfinity, dtype: scores.dtype, device: segments.Device)
+                ? full(1, negativeInfinity, dtype: scores.dtype, device: segments.Device)
                 : segments.Slice(scores, index).kthvalue(segments.Pruned[index], 0).values.reshape(1);
         }
 
@@ -207,8 +209,9 @@ public static partial class TorchMaskEngine
         var below = scores.lt(threshold);
         var atThreshold = scores.eq(threshold);
 
+        using var one = 1L.ToScalar();
         var belowPerLayer = zeros(segments.Count, dtype: ScalarType.Int64, device: segments.Device)
-            .index_add_(0, segments.LayerOfPosition(ScalarType.Int64), below.to(ScalarType.Int64), alpha: 1);
+            .index_add_(0, segments.LayerOfPosition(ScalarType.Int64), below.to(ScalarType.Int64), alpha: one);
         var owed = tensor(segments.Pruned, device: segments.Device).sub(belowPerLayer);
 
         // The 1-based rank of each tie within its layer: a running count over all positions, less the count before
@@ -219,6 +222,17 @@ public static partial class TorchMaskEngine
         var tieRank = tiesSoFar.sub(segments.PerPosition(tiesBeforeLayer));
         var prunedTies = atThreshold.logical_and(tieRank.le(segments.PerPosition(owed)));
         return below.logical_or(prunedTies).logical_not().to(ScalarType.Float32);
+    }
+
+    /// <summary>0, 1, ..., <paramref name="count"/> − 1.</summary>
+    private static Tensor Arange(long count, ScalarType dtype, Device device)
+    {
+        // TorchSharp 0.107 passes a Scalar's native handle without keeping the Scalar alive, so one made implicitly can
+        // be finalized (and freed) by a collection during the call. Scalars held by `using` live until the call returns.
+        using var start = 0L.ToScalar();
+        using var stop = count.ToScalar();
+        using var step = 1L.ToScalar();
+        return arange(start, stop, step, dtype, device);
     }
 
     private static bool SameShape(long[] a, long[] b)
@@ -268,7 +282,7 @@ public static partial class TorchMaskEngine
             if (type == ScalarType.Int64 && _layerOfPosition is { IsInvalid: false } cached) return cached;
             var layers = Count == 1
                 ? zeros(Total, dtype: type, device: Device)
-                : arange(Count, dtype: type, device: Device).repeat_interleave(tensor(Groups, device: Device), dim: 0, output_size: Total);
+                : Arange(Count, type, Device).repeat_interleave(tensor(Groups, device: Device), dim: 0, output_size: Total);
             if (type == ScalarType.Int64) _layerOfPosition = layers;
             return layers;
         }

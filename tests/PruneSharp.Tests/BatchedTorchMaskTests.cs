@@ -1,4 +1,5 @@
 using CsCheck;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PruneSharp.Tests;
@@ -8,6 +9,8 @@ namespace PruneSharp.Tests;
 /// against the one-layer paths: for random batches of random shapes, dims and sparsities, with tie-heavy values
 /// (multiples of 1/8 from a small range, some +Inf), every selection method gives, for every layer, exactly the mask
 /// of <see cref="TorchMaskEngine.ComputeMask(Tensor, ReducedDims, double, string)"/> and of <see cref="MaskPlan"/>.
+/// Every test holds its tensors (and Scalars) in a dispose scope (or <c>using</c>): TorchSharp 0.107 does not keep a
+/// tensor or Scalar alive while its handle is in a native call, so an unreferenced one could be finalized mid-call.
 /// </summary>
 public sealed class BatchedTorchMaskTests
 {
@@ -43,6 +46,7 @@ public sealed class BatchedTorchMaskTests
         // existing mask pruned), +Inf, signed zeros and many ties; any pruned count up to every group.
         ScoreCases.Sample(testCase =>
         {
+            using var scope = NewDisposeScope();
             var random = new Random(testCase.Seed);
             double[] palette = [double.NegativeInfinity, -1, -0.5, -0.0, 0, 0.25, 0.5, 1, double.PositiveInfinity];
             var scores = new List<Tensor>();
@@ -57,7 +61,6 @@ public sealed class BatchedTorchMaskTests
             var expected = scores.Select((layerScores, index) => Values(TorchMaskEngine.KeepAllButLowest(layerScores, pruned[index]))).ToArray();
             foreach (var selection in Selections)
             {
-                using var scope = NewDisposeScope();
                 var keeps = TorchMaskEngine.KeepAllButLowest(scores, pruned, selection);
                 Assert.Equal(expected, keeps.Select(Values));
             }
@@ -67,6 +70,8 @@ public sealed class BatchedTorchMaskTests
     [Fact]
     public void Writing_into_existing_masks_gives_the_same_masks_in_their_dtype()
     {
+        using var scope = NewDisposeScope();
+        using var seven = 7.0.ToScalar();
         var random = new Random(7);
         var layers = new List<MaskRequest>();
         var masks = new List<Tensor>();
@@ -75,7 +80,7 @@ public sealed class BatchedTorchMaskTests
             long[] shape = [3 + index, 4, 2, 2];
             var weight = tensor(TieHeavyValues(random, (int)shape.Aggregate(1L, (a, b) => a * b))).reshape(shape);
             layers.Add(new MaskRequest($"layer{index}", weight, ReducedDims.Of(3, 4), 0.4 + 0.1 * index));
-            masks.Add(full(shape, 7.0, dtype: index % 2 == 0 ? ScalarType.Float32 : ScalarType.Float64));
+            masks.Add(full(shape, seven, dtype: index % 2 == 0 ? ScalarType.Float32 : ScalarType.Float64));
         }
 
         foreach (var selection in Selections)
@@ -83,7 +88,7 @@ public sealed class BatchedTorchMaskTests
             TorchMaskEngine.ComputeMasksInto(layers, masks, selection);
             for (var index = 0; index < layers.Count; index++)
             {
-                using var expected = TorchMaskEngine.ComputeMask(layers[index].Weight, layers[index].Dims, layers[index].Sparsity, layers[index].LayerName);
+                var expected = TorchMaskEngine.ComputeMask(layers[index].Weight, layers[index].Dims, layers[index].Sparsity, layers[index].LayerName);
                 Assert.Equal(index % 2 == 0 ? ScalarType.Float32 : ScalarType.Float64, masks[index].dtype);
                 Assert.Equal(Values(expected), Values(masks[index]));
             }
@@ -95,6 +100,7 @@ public sealed class BatchedTorchMaskTests
     [InlineData(BatchSelection.Threshold)]
     public void A_NaN_weight_is_the_one_layer_error_naming_its_layer(BatchSelection selection)
     {
+        using var scope = NewDisposeScope();
         var layers = ThreeLayers();
         layers[1].Weight[2, 1] = tensor(float.NaN);
         var expected = Assert.Throws<PruningException>(() => TorchMaskEngine.ComputeMask(layers[1].Weight, layers[1].Dims, layers[1].Sparsity, layers[1].LayerName));
@@ -106,6 +112,7 @@ public sealed class BatchedTorchMaskTests
     [Fact]
     public void A_sparsity_that_removes_every_group_of_one_layer_is_the_one_layer_error()
     {
+        using var scope = NewDisposeScope();
         var layers = ThreeLayers();
         layers[2] = layers[2] with { Sparsity = 0.95 };   // 4 rows: round(3.8) = 4
         var expected = Assert.Throws<PruningException>(() => TorchMaskEngine.ComputeMask(layers[2].Weight, layers[2].Dims, layers[2].Sparsity, layers[2].LayerName));
@@ -120,6 +127,7 @@ public sealed class BatchedTorchMaskTests
     [Fact]
     public void Masks_of_the_wrong_shape_or_count_are_errors_naming_the_layer()
     {
+        using var scope = NewDisposeScope();
         var layers = ThreeLayers();
         var masks = layers.Select(layer => ones_like(layer.Weight)).ToList();
         masks[1] = ones(3, 3);
@@ -162,8 +170,8 @@ public sealed class BatchedTorchMaskTests
 
     private static float[] Values(Tensor tensor)
     {
-        using var values = tensor.to(ScalarType.Float32).cpu().contiguous();
-        return values.data<float>().ToArray();
+        using var scope = NewDisposeScope();
+        return tensor.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
     }
 
     private sealed class Tally
@@ -181,6 +189,7 @@ public sealed class BatchedTorchMaskTests
 
         public void Check(Tally tally)
         {
+            using var scope = NewDisposeScope();
             var random = new Random(Seed);
             var layers = new List<MaskRequest>();
             var cpuValues = new List<float[]>();
@@ -208,7 +217,7 @@ public sealed class BatchedTorchMaskTests
             for (var index = 0; index < LayerCount; index++)
             {
                 var layer = layers[index];
-                using var mask = TorchMaskEngine.ComputeMask(layer.Weight, layer.Dims, layer.Sparsity, layer.LayerName, out var pruned);
+                var mask = TorchMaskEngine.ComputeMask(layer.Weight, layer.Dims, layer.Sparsity, layer.LayerName, out var pruned);
                 expected[index] = Values(mask);
 
                 // The CPU fast path agrees with the one-layer torch path (the values are exact in any summation order).
@@ -225,22 +234,13 @@ public sealed class BatchedTorchMaskTests
             foreach (var selection in Selections)
             {
                 var masks = TorchMaskEngine.ComputeMasks(layers, selection);
-                try
+                for (var index = 0; index < LayerCount; index++)
                 {
-                    for (var index = 0; index < LayerCount; index++)
-                    {
-                        Assert.Equal(layers[index].Weight.shape, masks[index].shape);
-                        Assert.Equal(DType, masks[index].dtype);
-                        Assert.Equal(expected[index], Values(masks[index]));
-                    }
-                }
-                finally
-                {
-                    foreach (var mask in masks) mask.Dispose();
+                    Assert.Equal(layers[index].Weight.shape, masks[index].shape);
+                    Assert.Equal(DType, masks[index].dtype);
+                    Assert.Equal(expected[index], Values(masks[index]));
                 }
             }
-
-            foreach (var layer in layers) layer.Weight.Dispose();
         }
 
         /// <summary>Whether the <paramref name="pruned"/>-th lowest score also belongs to a group that is kept.</summary>
