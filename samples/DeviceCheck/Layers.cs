@@ -115,13 +115,4 @@ internal static class Weights
             weight.mul(tensor(values).reshape(weight.shape).to(weight.dtype, weight.device)).sum().backward();
         }
     }
-
-    /// <summary>A mask's values as float32, copied back to the CPU.</summary>
-    public static float[] MaskValues(Tensor mask)
-    {
-        // In a scope: TorchSharp 0.107 does not keep a tensor alive while its handle is in a native call, so an
-        // unreferenced intermediate of a chain could be finalized mid-call. The scope holds every intermediate.
-        using var scope = NewDisposeScope();
-        return mask.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
-    }
 }

@@ -31,33 +31,34 @@ internal sealed class MaskChecker(Device device, bool injectMismatch)
     /// <summary>Whether <paramref name="checkedMask"/> equals <paramref name="referenceMask"/> element for element.</summary>
     public bool Compare(string what, Tensor checkedMask, Tensor referenceMask, out double prunedFraction)
     {
-        var actual = Weights.MaskValues(checkedMask);
-        var expected = Weights.MaskValues(referenceMask);
-        if (injectMismatch && !_injected && actual.Length > 0)
+        // Compared with torch ops on the CPU copies rather than as managed arrays: ResNet-50's masks would otherwise
+        // churn gigabytes through the managed heap, and fewer collections mean fewer chances for TorchSharp 0.107's
+        // Scalar lifetime race (docs/device-check.md). The scope holds every intermediate for the same reason.
+        using var scope = NewDisposeScope();
+        var actual = checkedMask.to(ScalarType.Float32).cpu().flatten();
+        var expected = referenceMask.to(ScalarType.Float32).cpu().flatten();
+        if (injectMismatch && !_injected && actual.numel() > 0)
         {
             // Only for testing the check itself: it must see a difference and fail.
-            actual[0] = 1 - actual[0];
+            actual = actual.clone();
+            var values = actual.data<float>();
+            values[0] = 1 - values[0];
             _injected = true;
         }
 
-        prunedFraction = expected.Length == 0 ? 0 : expected.Count(value => value == 0) / (double)expected.Length;
-        if (actual.Length != expected.Length)
+        var count = expected.numel();
+        prunedFraction = count == 0 ? 0 : expected.logical_not().sum().item<long>() / (double)count;
+        if (actual.numel() != count)
         {
-            Mismatches.Add($"{what}: the checked mask has {actual.Length} elements, the CPU fast path's {expected.Length}.");
+            Mismatches.Add($"{what}: the checked mask has {actual.numel()} elements, the CPU fast path's {count}.");
             return false;
         }
 
-        var differing = 0;
-        var first = -1;
-        for (var index = 0; index < actual.Length; index++)
-        {
-            if (actual[index] == expected[index]) continue;
-            differing++;
-            if (first < 0) first = index;
-        }
-
+        var differs = actual.ne(expected);
+        var differing = differs.sum().item<long>();
         if (differing == 0) return true;
-        Mismatches.Add(string.Create(CultureInfo.InvariantCulture, $"{what}: {differing} of {actual.Length} mask elements differ; the first at flat index {first} ({device}: {actual[first]}, CPU fast path: {expected[first]})."));
+        var first = differs.nonzero()[0, 0].item<long>();
+        Mismatches.Add(string.Create(CultureInfo.InvariantCulture, $"{what}: {differing} of {count} mask elements differ; the first at flat index {first} ({device}: {actual[first].item<float>()}, CPU fast path: {expected[first].item<float>()})."));
         return false;
     }
 
