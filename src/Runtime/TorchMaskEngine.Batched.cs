@@ -33,13 +33,14 @@ public enum BatchSelection
 /// <param name="Sparsity">The fraction of the layer's groups to prune, in [0, 1].</param>
 public sealed record MaskRequest(string LayerName, Tensor Weight, ReducedDims Dims, double Sparsity);
 
-/// <content>The batched path: the masks of many layers in a few launches each, instead of a dozen per layer.</content>
+/// <content>The batched path: the masks of many layers with one selection and one synchronization for the whole batch.</content>
 public static partial class TorchMaskEngine
 {
     /// <summary>
     /// Computes the magnitude mask of every layer in <paramref name="layers"/>, each on its own (local scope, each
     /// layer at its own sparsity): the same masks as <see cref="ComputeMask(Tensor, ReducedDims, double, string)"/>
-    /// gives layer by layer, with a number of kernel launches for the selection that does not grow with the layers.
+    /// gives layer by layer, but with one selection for the whole batch (with <see cref="BatchSelection.Sort"/>, a fixed
+    /// number of launches whatever the number of layers) and one device synchronization instead of one per layer.
     /// Returns one new mask per layer, of its weight's shape, dtype and device; the caller owns (disposes) them.
     /// </summary>
     /// <remarks>
@@ -104,7 +105,7 @@ public static partial class TorchMaskEngine
         ArgumentNullException.ThrowIfNull(device);
         return selection switch
         {
-            BatchSelection.Auto => device.type == TorchSharp.DeviceType.CPU ? BatchSelection.Threshold : BatchSelection.Sort,
+            BatchSelection.Auto => device.type == DeviceType.CPU ? BatchSelection.Threshold : BatchSelection.Sort,
             BatchSelection.Sort or BatchSelection.Threshold => selection,
             _ => throw new ArgumentOutOfRangeException(nameof(selection), selection, $"Unknown selection method {selection}."),
         };
