@@ -21,7 +21,24 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ClassNotPartial,
         DiagnosticDescriptors.ClassNotAModule,
         DiagnosticDescriptors.GenericClassNotSupported,
-        DiagnosticDescriptors.ClassDefaultAppliesToNoLayer);
+        DiagnosticDescriptors.ClassDefaultAppliesToNoLayer,
+        DiagnosticDescriptors.CustomDimsMissing,
+        DiagnosticDescriptors.CustomDimsDoNotFit,
+        DiagnosticDescriptors.DimsWithoutCustom,
+        DiagnosticDescriptors.InvalidNOfM,
+        DiagnosticDescriptors.NOfMInputNotMultiple,
+        DiagnosticDescriptors.NegativeRoundTo,
+        DiagnosticDescriptors.RoundToKeepsEveryGroup,
+        DiagnosticDescriptors.NOfMWithRoundTo,
+        DiagnosticDescriptors.ScopeOnMember,
+        DiagnosticDescriptors.MemberSparsityUnderGlobalScope,
+        DiagnosticDescriptors.SchedulePointOutOfRange,
+        DiagnosticDescriptors.ScheduleStartAfterEnd,
+        DiagnosticDescriptors.IterativeStepsBelowOne,
+        DiagnosticDescriptors.LayerGranularityWithLocalScope,
+        DiagnosticDescriptors.UndefinedEnumValue,
+        DiagnosticDescriptors.NOfMUnderGlobalScope,
+        DiagnosticDescriptors.GlobalSparsityTakesLastGroups);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
