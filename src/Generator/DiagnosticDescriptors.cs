@@ -9,7 +9,7 @@ internal static class DiagnosticDescriptors
     private const string HelpLinkBase = "https://github.com/prunesharp/prunesharp/blob/main/docs/diagnostics.md#";
 
     public static readonly DiagnosticDescriptor GranularityNotValidForLayer = Create(
-        "PRUNE001",
+        FixableDiagnostics.GranularityNotValidForLayer,
         "Granularity does not apply to this layer type",
         "Granularity '{0}' does not apply to {1} layer '{2}'; valid granularities for {1}: {3}",
         DiagnosticSeverity.Error);
@@ -33,7 +33,7 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor ClassNotPartial = Create(
-        "PRUNE005",
+        FixableDiagnostics.ClassNotPartial,
         "A class with [Prune] layers must be partial",
         "'{0}' must be declared partial so PruneSharp can generate its pruning members",
         DiagnosticSeverity.Error);

@@ -17,9 +17,6 @@ namespace PruneSharp.Generator;
 /// </summary>
 internal static class ModelParser
 {
-    /// <summary>The diagnostic property of PRUNE001 that lists the table's granularities for the layer kind, comma-separated.</summary>
-    public const string ValidGranularitiesProperty = "ValidGranularities";
-
     private static readonly LayerKind[] AllLayerKinds = (LayerKind[])Enum.GetValues(typeof(LayerKind));
 
     /// <summary>
@@ -76,7 +73,7 @@ internal static class ModelParser
                 if (!Granularities.AppliesTo(kind.Value, own.Granularity))
                 {
                     var tableGranularities = TableGranularities(kind.Value);
-                    var properties = ImmutableDictionary<string, string?>.Empty.Add(ValidGranularitiesProperty, string.Join(",", tableGranularities));
+                    var properties = ImmutableDictionary<string, string?>.Empty.Add(FixableDiagnostics.ValidGranularitiesProperty, string.Join(",", tableGranularities));
                     Report(diagnostics, DiagnosticDescriptors.GranularityNotValidForLayer, own.GranularityLocation(cancellationToken), properties, FormatEnum(own.Granularity), kind.Value, member.Name, string.Join(", ", tableGranularities));
                     valid = false;
                 }
@@ -115,6 +112,29 @@ internal static class ModelParser
             context.Scope,
             context.Scope == PruningScope.Global ? classDeclaration!.Sparsity : 0.0,
             new EquatableArray<LayerSpec>(layers.ToArray()));
+    }
+
+    /// <summary>
+    /// PRUNE005 for a type that is not itself a model but contains one, at any depth, and is not partial. The model's
+    /// identifier is the diagnostic's additional location: the code fix makes that model's whole chain partial.
+    /// </summary>
+    public static void ContainingTypeDiagnostics(INamedTypeSymbol type, INamedTypeSymbol pruneAttribute, List<Diagnostic> diagnostics, CancellationToken cancellationToken)
+    {
+        if (UsesPrune(type, pruneAttribute) || IsPartial(type, cancellationToken)) return;
+        var model = NestedModels(type, pruneAttribute).FirstOrDefault();
+        if (model is null) return;
+        var location = IdentifierLocation(type, cancellationToken);
+        var modelLocation = IdentifierLocation(model, cancellationToken);
+        diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ClassNotPartial, location, modelLocation is null ? null : new[] { modelLocation }, type.Name));
+    }
+
+    private static IEnumerable<INamedTypeSymbol> NestedModels(INamedTypeSymbol type, INamedTypeSymbol pruneAttribute)
+    {
+        foreach (var nested in type.GetTypeMembers())
+        {
+            if (UsesPrune(nested, pruneAttribute)) yield return nested;
+            foreach (var deeper in NestedModels(nested, pruneAttribute)) yield return deeper;
+        }
     }
 
     /// <summary>Whether <paramref name="type"/> or one of its fields or properties carries <c>[Prune]</c>.</summary>
@@ -374,21 +394,17 @@ internal static class ModelParser
             }
         }
 
-        // The model's own location travels with each PRUNE005, so the code fix can make the whole chain partial.
-        var modelLocation = IdentifierLocation(type, cancellationToken);
+        // PRUNE005 on the model itself; a containing class reports its own (ContainingTypeDiagnostics), so that
+        // each diagnostic lies in the declaration of the symbol it was found on and its code fix is offered.
+        if (!IsPartial(type, cancellationToken))
+        {
+            var location = IdentifierLocation(type, cancellationToken);
+            diagnostics?.Add(Diagnostic.Create(DiagnosticDescriptors.ClassNotPartial, location, location is null ? null : new[] { location }, type.Name));
+        }
+
         for (var current = type; current is not null; current = current.ContainingType)
         {
-            if (!IsPartial(current, cancellationToken))
-            {
-                var location = IdentifierLocation(current, cancellationToken);
-                if (diagnostics is not null)
-                {
-                    var additional = modelLocation is null ? null : new[] { modelLocation };
-                    diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ClassNotPartial, location, additional, current.Name));
-                }
-
-                valid = false;
-            }
+            if (!IsPartial(current, cancellationToken)) valid = false;
         }
 
         return valid;

@@ -56,10 +56,16 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol pruneAttribute)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (!ModelParser.UsesPrune(type, pruneAttribute)) return;
-
         var diagnostics = new List<Diagnostic>();
-        ModelParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
+        if (ModelParser.UsesPrune(type, pruneAttribute))
+        {
+            ModelParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
+        }
+        else
+        {
+            ModelParser.ContainingTypeDiagnostics(type, pruneAttribute, diagnostics, context.CancellationToken);
+        }
+
         foreach (var diagnostic in diagnostics) context.ReportDiagnostic(diagnostic);
     }
 }
