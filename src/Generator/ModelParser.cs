@@ -137,6 +137,17 @@ internal static class ModelParser
         }
     }
 
+    /// <summary>
+    /// Whether <paramref name="member"/> is the one the generator parses <paramref name="type"/> from: the type has no
+    /// class-level <c>[Prune]</c> (that attribute's own target parses it) and no attributed member comes before this one.
+    /// </summary>
+    public static bool IsFirstAttributedMemberOfUnattributedClass(ISymbol member, INamedTypeSymbol type, INamedTypeSymbol? pruneAttribute)
+    {
+        if (pruneAttribute is null || FindPruneAttribute(type, pruneAttribute) is not null) return false;
+        var first = MembersInDeclarationOrder(type).FirstOrDefault(candidate => FindPruneAttribute(candidate, pruneAttribute) is not null);
+        return SymbolEqualityComparer.Default.Equals(first, member);
+    }
+
     /// <summary>Whether <paramref name="type"/> or one of its fields or properties carries <c>[Prune]</c>.</summary>
     public static bool UsesPrune(INamedTypeSymbol type, INamedTypeSymbol pruneAttribute) =>
         FindPruneAttribute(type, pruneAttribute) is not null ||
@@ -271,7 +282,7 @@ internal static class ModelParser
             Granularities.TryGetReducedDims(kind, granularity, out dims);
         }
 
-        var shape = ShapeInference.TryInferWeightShape(member, kind, context.Writes, context.Compilation, token);
+        var shape = ShapeInference.TryInferWeightShape(member, kind, context.Writes, context.SemanticModels, token);
         var shapeText = shape is null ? kind.ToString() : $"{kind} [{FormatShape(shape.Weight)}]";
 
         if (granularity == Granularity.NOfM)
@@ -469,6 +480,7 @@ internal static class ModelParser
     private sealed class ParseContext(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken, PruningScope scope, PruneDeclaration? classDeclaration)
     {
         private MemberWrites? _writes;
+        private SemanticModels? _semanticModels;
 
         public INamedTypeSymbol Type { get; } = type;
 
@@ -484,5 +496,7 @@ internal static class ModelParser
 
         /// <summary>The class's writes to its members, collected on first use (only classes with layers need them).</summary>
         public MemberWrites Writes => _writes ??= MemberWrites.Collect(Type, CancellationToken);
+
+        public SemanticModels SemanticModels => _semanticModels ??= new SemanticModels(Compilation);
     }
 }

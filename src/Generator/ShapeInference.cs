@@ -19,15 +19,15 @@ namespace PruneSharp.Generator;
 internal static class ShapeInference
 {
     /// <summary>The weight shape and convolution groups, or <see langword="null"/> where the source does not pin them down.</summary>
-    public static LayerShape? TryInferWeightShape(ISymbol member, LayerKind kind, MemberWrites writes, Compilation compilation, CancellationToken cancellationToken)
+    public static LayerShape? TryInferWeightShape(ISymbol member, LayerKind kind, MemberWrites writes, SemanticModels semanticModels, CancellationToken cancellationToken)
     {
         var initializer = FindInitializer(member, cancellationToken);
-        var assignments = writes.Of(member, compilation, cancellationToken);
+        var assignments = writes.Of(member, semanticModels, cancellationToken);
         if (assignments.Any(write => write.Constructor is null || write.Value is null)) return null;
 
         if (assignments.Count == 0)
         {
-            return initializer is null ? null : ShapeOf(initializer, kind, compilation, cancellationToken);
+            return initializer is null ? null : ShapeOf(initializer, kind, semanticModels, cancellationToken);
         }
 
         // An initializer and a constructor assignment, or two assignments in one constructor: assigned twice.
@@ -37,7 +37,7 @@ internal static class ShapeInference
         LayerShape? agreed = null;
         foreach (var assignment in assignments)
         {
-            var shape = ShapeOf(assignment.Value!, kind, compilation, cancellationToken);
+            var shape = ShapeOf(assignment.Value!, kind, semanticModels, cancellationToken);
             if (shape is null || (agreed is not null && (agreed.Groups != shape.Groups || !agreed.Weight.SequenceEqual(shape.Weight)))) return null;
             agreed = shape;
         }
@@ -45,13 +45,13 @@ internal static class ShapeInference
         return agreed;
     }
 
-    private static LayerShape? ShapeOf(ExpressionSyntax expression, LayerKind kind, Compilation compilation, CancellationToken cancellationToken)
+    private static LayerShape? ShapeOf(ExpressionSyntax expression, LayerKind kind, SemanticModels semanticModels, CancellationToken cancellationToken)
     {
-        var semanticModel = compilation.GetSemanticModel(expression.SyntaxTree);
+        var semanticModel = semanticModels.For(expression.SyntaxTree);
         if (Unwrap(semanticModel.GetOperation(expression, cancellationToken)) is not IInvocationOperation invocation) return null;
 
         var method = invocation.TargetMethod;
-        var factories = compilation.GetTypeByMetadataName(KnownTypeNames.LayerFactories);
+        var factories = semanticModel.Compilation.GetTypeByMetadataName(KnownTypeNames.LayerFactories);
         if (factories is null || !SymbolEqualityComparer.Default.Equals(method.ContainingType, factories)) return null;
         if (method.Name != kind.ToString()) return null;
 
@@ -158,6 +158,23 @@ internal static class ShapeInference
     }
 }
 
+/// <summary>
+/// One semantic model per syntax tree for the parse of one class: a new semantic model binds from scratch, and a class
+/// with hundreds of layers asks for the same tree's model for each of them.
+/// </summary>
+internal sealed class SemanticModels(Compilation compilation)
+{
+    private readonly Dictionary<SyntaxTree, SemanticModel> _byTree = new();
+
+    public Compilation Compilation { get; } = compilation;
+
+    public SemanticModel For(SyntaxTree tree)
+    {
+        if (!_byTree.TryGetValue(tree, out var model)) _byTree[tree] = model = Compilation.GetSemanticModel(tree);
+        return model;
+    }
+}
+
 /// <summary>A layer's weight shape and, for convolutions, its <c>groups</c> (1 for <c>Linear</c>).</summary>
 internal sealed record LayerShape(long[] Weight, long Groups);
 
@@ -203,13 +220,13 @@ internal sealed class MemberWrites
     }
 
     /// <summary>The writes that bind to <paramref name="member"/>.</summary>
-    public IReadOnlyList<Write> Of(ISymbol member, Compilation compilation, CancellationToken cancellationToken)
+    public IReadOnlyList<Write> Of(ISymbol member, SemanticModels semanticModels, CancellationToken cancellationToken)
     {
         if (!_byName.TryGetValue(member.Name, out var sites)) return Array.Empty<Write>();
         var writes = new List<Write>();
         foreach (var site in sites)
         {
-            var semanticModel = compilation.GetSemanticModel(site.Target.SyntaxTree);
+            var semanticModel = semanticModels.For(site.Target.SyntaxTree);
             var symbol = semanticModel.GetSymbolInfo(site.Target, cancellationToken).Symbol;
             if (!SymbolEqualityComparer.Default.Equals(symbol?.OriginalDefinition, member.OriginalDefinition)) continue;
 

@@ -91,6 +91,22 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
+    public void A_class_is_parsed_once_however_many_members_carry_the_attribute()
+    {
+        // SmallCnn has a class-level [Prune] and two attributed members; RuntimeSized and Built have only attributed
+        // members (2 and 8): the class target parses SmallCnn, the first attributed member parses each of the others.
+        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.ConstructorAssigned);
+        var result = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation).GetRunResult().Results[0];
+        var fromClasses = result.TrackedSteps[TrackingNames.ClassTargets].SelectMany(step => step.Outputs).Select(output => output.Value).Where(value => value is not null).ToList();
+        var fromMembers = result.TrackedSteps[TrackingNames.MemberTargets].SelectMany(step => step.Outputs).ToList();
+
+        Assert.Single(fromClasses);
+        Assert.Equal(12, fromMembers.Count);
+        Assert.Equal(2, fromMembers.Count(output => output.Value is not null));
+        Assert.Equal(3, result.GeneratedSources.Length);
+    }
+
+    [Fact]
     public void Pipeline_outputs_hold_no_symbols_syntax_or_compilations()
     {
         var compilation = CompilationHelper.Compile(

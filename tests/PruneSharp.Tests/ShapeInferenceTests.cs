@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 using GeneratorLayerKind = generator::PruneSharp.LayerKind;
 using MemberWrites = generator::PruneSharp.Generator.MemberWrites;
+using SemanticModels = generator::PruneSharp.Generator.SemanticModels;
 using ShapeInference = generator::PruneSharp.Generator.ShapeInference;
 
 namespace PruneSharp.Tests;
@@ -48,7 +49,7 @@ public sealed class ShapeInferenceTests
         for (var index = 0; index < Cases.Length; index++)
         {
             var (kind, call, build, groups) = Cases[index];
-            var shape = ShapeInference.TryInferWeightShape(type.GetMembers($"layer{index}").Single(), Enum.Parse<GeneratorLayerKind>(kind), writes, compilation, default);
+            var shape = ShapeInference.TryInferWeightShape(type.GetMembers($"layer{index}").Single(), Enum.Parse<GeneratorLayerKind>(kind), writes, new SemanticModels(compilation), default);
             Assert.True(shape is not null, $"no shape inferred for {call}");
 
             using var layer = build();
@@ -73,7 +74,7 @@ public sealed class ShapeInferenceTests
     public void Calls_that_do_not_pin_the_shape_down_give_none(string kind, string call, bool binds)
     {
         var (compilation, type, writes) = Compile($"    private readonly {kind} layer;\n    public Shapes(int channels) : base(\"s\") {{ layer = {call}; }}\n    private static Conv2d Build() => Conv2d(3, 8, 3);", mustCompile: binds);
-        Assert.Null(ShapeInference.TryInferWeightShape(type.GetMembers("layer").Single(), Enum.Parse<GeneratorLayerKind>(kind), writes, compilation, default));
+        Assert.Null(ShapeInference.TryInferWeightShape(type.GetMembers("layer").Single(), Enum.Parse<GeneratorLayerKind>(kind), writes, new SemanticModels(compilation), default));
     }
 
     [Theory]
@@ -92,7 +93,7 @@ public sealed class ShapeInferenceTests
     public void Constructor_assignments_give_the_shape_when_every_constructor_assigns_it_once_alike(string constructors, long[]? expected)
     {
         var (compilation, type, writes) = Compile($"    private Linear layer;\n    private Linear other = Linear(1, 1);\n{constructors}", withConstructor: false);
-        var shape = ShapeInference.TryInferWeightShape(type.GetMembers("layer").Single(), GeneratorLayerKind.Linear, writes, compilation, default);
+        var shape = ShapeInference.TryInferWeightShape(type.GetMembers("layer").Single(), GeneratorLayerKind.Linear, writes, new SemanticModels(compilation), default);
         Assert.Equal(expected, shape?.Weight);
     }
 
@@ -100,7 +101,7 @@ public sealed class ShapeInferenceTests
     public void An_initializer_and_a_constructor_assignment_are_two_assignments()
     {
         var (compilation, type, writes) = Compile("    private readonly Linear layer = Linear(4, 3);\n    public Shapes(int _) : base(\"s\") { layer = Linear(4, 3); }");
-        Assert.Null(ShapeInference.TryInferWeightShape(type.GetMembers("layer").Single(), GeneratorLayerKind.Linear, writes, compilation, default));
+        Assert.Null(ShapeInference.TryInferWeightShape(type.GetMembers("layer").Single(), GeneratorLayerKind.Linear, writes, new SemanticModels(compilation), default));
     }
 
     private static (Microsoft.CodeAnalysis.Compilation Compilation, Microsoft.CodeAnalysis.INamedTypeSymbol Type, MemberWrites Writes) Compile(string members, bool withConstructor = true, bool mustCompile = true)
