@@ -9,7 +9,7 @@ internal static class DiagnosticDescriptors
     private const string HelpLinkBase = "https://github.com/prunesharp/prunesharp/blob/main/docs/diagnostics.md#";
 
     public static readonly DiagnosticDescriptor GranularityNotValidForLayer = Create(
-        "PRUNE001",
+        FixableDiagnostics.GranularityNotValidForLayer,
         "Granularity does not apply to this layer type",
         "Granularity '{0}' does not apply to {1} layer '{2}'; valid granularities for {1}: {3}",
         DiagnosticSeverity.Error);
@@ -29,11 +29,11 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotASupportedLayer = Create(
         "PRUNE004",
         "[Prune] is on a member that is not a supported layer",
-        "'{0}' is of type '{1}', which PruneSharp cannot prune; [Prune] goes on an instance field or property of type Conv2d or Linear",
+        "'{0}' is of type '{1}', which PruneSharp cannot prune; [Prune] goes on an instance field or property of type Linear, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d or ConvTranspose3d",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor ClassNotPartial = Create(
-        "PRUNE005",
+        FixableDiagnostics.ClassNotPartial,
         "A class with [Prune] layers must be partial",
         "'{0}' must be declared partial so PruneSharp can generate its pruning members",
         DiagnosticSeverity.Error);
@@ -55,6 +55,108 @@ internal static class DiagnosticDescriptors
         "The class-level [Prune] applies to no layer",
         "The class-level [Prune(Granularity.{0}, ...)] of '{1}' applies to no layer: no field or property without its own [Prune] is a layer that granularity applies to",
         DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor CustomDimsMissing = Create(
+        "PRUNE009",
+        "Granularity.Custom needs Dims",
+        "Granularity.Custom on '{0}' needs the dims to reduce over: add Dims = new[] {{ ... }}",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor CustomDimsDoNotFit = Create(
+        "PRUNE010",
+        "Custom dims do not fit the layer",
+        "Dims {0} do not fit layer '{1}' ({2}, weight rank {3}): give at least one dim, each in [0, {3}] and none twice",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor DimsWithoutCustom = Create(
+        "PRUNE011",
+        "Dims are set with a granularity other than Custom",
+        "Dims are set on '{0}', whose granularity is {1}; only Granularity.Custom reads them: remove Dims or use Granularity.Custom",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor InvalidNOfM = Create(
+        "PRUNE012",
+        "N:M pattern is invalid",
+        "N:M {0}:{1} on '{2}' is invalid: N must be at least 1 and M greater than N; declare it as [Prune(n, m)]",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NOfMInputNotMultiple = Create(
+        "PRUNE013",
+        "Layer's input size is not a multiple of M",
+        "N:M {0}:{1} does not fit layer '{2}' ({3} [{4}]): its input size {5} (weight axis {6}) is not a multiple of M = {1}",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NegativeRoundTo = Create(
+        "PRUNE014",
+        "RoundTo is negative",
+        "RoundTo {0} on '{1}' is negative; use 0 (off) or a positive multiple",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor RoundToKeepsEveryGroup = Create(
+        "PRUNE015",
+        "RoundTo keeps every group of the layer",
+        "RoundTo {0} is not below the {1} groups of layer '{2}' ({3}, granularity {4}), so every group is kept and nothing is pruned",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor NOfMWithRoundTo = Create(
+        "PRUNE016",
+        "N:M cannot be combined with RoundTo",
+        "RoundTo {0} on '{1}' conflicts with its N:M pattern, which fixes how many weights of each run are kept; remove RoundTo",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ScopeOnMember = Create(
+        "PRUNE017",
+        "Scope is set on a layer's [Prune]",
+        "Scope is set on '{0}', but the scope is model-wide: set it on the class-level [Prune]",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MemberSparsityUnderGlobalScope = Create(
+        "PRUNE018",
+        "Per-layer sparsity under global scope",
+        "'{0}' declares sparsity {1}, but '{2}' uses global scope, where ComputeMasks() prunes every layer towards the class-level sparsity {3}; use {3} here, or local scope",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor SchedulePointOutOfRange = Create(
+        "PRUNE019",
+        "Schedule start or end is outside [0, 1]",
+        "{0} {1} on '{2}' is outside [0, 1]; it is a fraction of training",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor ScheduleStartAfterEnd = Create(
+        "PRUNE020",
+        "Schedule starts after it ends",
+        "ScheduleStart {0} on '{1}' is after ScheduleEnd {2}",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor IterativeStepsBelowOne = Create(
+        "PRUNE021",
+        "Iterative schedule needs at least one step",
+        "ScheduleSteps {0} on '{1}' is below 1; Schedule.Iterative needs at least one step",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor LayerGranularityWithLocalScope = Create(
+        "PRUNE022",
+        "Layer granularity with local scope prunes nothing",
+        "Granularity.Layer makes layer '{0}' one group, and with local scope sparsity {1} keeps it, so nothing is pruned; use global scope to rank whole layers, or a finer granularity",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor UndefinedEnumValue = Create(
+        "PRUNE023",
+        "Value is not a member of its enum",
+        "{0} {1} on '{2}' is not a member of {3}",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NOfMUnderGlobalScope = Create(
+        "PRUNE024",
+        "N:M under global scope",
+        "'{0}' uses N:M, which keeps N of every M weights within the layer and cannot be ranked with other layers, but '{1}' uses global scope; use local scope or another granularity",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor GlobalSparsityTakesLastGroups = Create(
+        "PRUNE025",
+        "Global sparsity would remove a layer's last group",
+        "Global sparsity {0} of '{1}' would prune {2} of the {3} groups of its {4} layers, but every layer keeps its best group; use at most {5}",
+        DiagnosticSeverity.Error);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id.ToLowerInvariant());

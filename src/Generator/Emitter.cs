@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Text;
@@ -66,8 +68,26 @@ internal static class Emitter
         code.Close("};");
         code.Line();
 
-        EmitForEachLayer(code, model, generatedCode, "ComputeMasks", "UpdateMask");
+        if (model.Scope == PruningScope.Global)
+        {
+            code.Line("/// <inheritdoc/>");
+            code.Line(generatedCode);
+            code.Line($"public void ComputeMasks() => global::PruneSharp.PrunedLayer.ComputeGlobalMasks(PrunedLayers, {Literal(model.GlobalSparsity)});");
+            code.Line();
+        }
+        else
+        {
+            EmitForEachLayer(code, model, generatedCode, "ComputeMasks", "UpdateMask");
+        }
+
         EmitForEachLayer(code, model, generatedCode, "ApplyMasks", "ApplyMask");
+
+        code.Line(model.Scope == PruningScope.Global
+            ? "/// <summary>Global: <see cref=\"ComputeMasks\"/> ranks the groups of every pruned layer together.</summary>"
+            : "/// <summary>Local: <see cref=\"ComputeMasks\"/> prunes each layer to its own sparsity.</summary>");
+        code.Line(generatedCode);
+        code.Line($"public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.{model.Scope};");
+        code.Line();
 
         code.Line("/// <inheritdoc/>");
         code.Line(generatedCode);
@@ -96,7 +116,7 @@ internal static class Emitter
     private static void EmitLayerClass(CodeWriter code, ModelSpec model, LayerSpec layer, string generatedCode)
     {
         var className = $"{layer.PascalName}PrunedLayer";
-        var layerType = layer.Kind == LayerKind.Conv2d ? "global::TorchSharp.Modules.Conv2d" : "global::TorchSharp.Modules.Linear";
+        var layerType = "global::" + KnownTypeNames.LayerType(layer.Kind);
         code.Line($"/// <summary>The pruning state of <see cref=\"{layer.MemberName}\"/>: {Describe(layer)}.</summary>");
         code.Line(generatedCode);
         code.Line($"public sealed class {className} : global::PruneSharp.PrunedLayer");
@@ -110,7 +130,7 @@ internal static class Emitter
         code.Line($"private readonly {model.TypeName} _model;");
         code.Line();
         code.Line($"internal {className}({model.TypeName} model)");
-        code.Line($"    : base(\"{layer.MemberName}\", global::PruneSharp.LayerKind.{layer.Kind}, global::PruneSharp.Granularity.{layer.Granularity}, {Literal(layer.Sparsity)})");
+        code.Line($"    : base(\"{layer.MemberName}\", global::PruneSharp.LayerKind.{layer.Kind}, {Settings(layer.Settings)})");
         code.Open();
         code.Line("_model = model;");
         code.Close();
@@ -133,11 +153,46 @@ internal static class Emitter
         code.Close();
     }
 
+    /// <summary>
+    /// The <c>PruneSettings</c> expression: its constructor (or <c>PruneSettings.NOfM</c>) and, in an initializer (a
+    /// <c>with</c> expression for N:M), every property whose value differs from the default.
+    /// </summary>
+    private static string Settings(SettingsSpec settings)
+    {
+        var properties = new List<string>();
+        if (settings.Criterion != default) properties.Add($"Criterion = {EnumValue(settings.Criterion)}");
+        if (settings.Reducer != default) properties.Add($"Reducer = {EnumValue(settings.Reducer)}");
+        if (settings.RoundTo != 0) properties.Add($"RoundTo = {Int(settings.RoundTo)}");
+        if (settings.Dims is { } dims) properties.Add(dims.IsEmpty ? "Dims = new int[0]" : $"Dims = new[] {{ {string.Join(", ", dims.Select(Int))} }}");
+        if (settings.Schedule != default) properties.Add($"Schedule = {EnumValue(settings.Schedule)}");
+        if (settings.ScheduleStart != SettingsSpec.DefaultScheduleStart) properties.Add($"ScheduleStart = {Literal(settings.ScheduleStart)}");
+        if (settings.ScheduleEnd != SettingsSpec.DefaultScheduleEnd) properties.Add($"ScheduleEnd = {Literal(settings.ScheduleEnd)}");
+        if (settings.ScheduleSteps != SettingsSpec.DefaultScheduleSteps) properties.Add($"ScheduleSteps = {Int(settings.ScheduleSteps)}");
+        if (settings.Seed != 0) properties.Add($"Seed = {Int(settings.Seed)}");
+
+        var initializer = properties.Count == 0 ? string.Empty : $" {{ {string.Join(", ", properties)} }}";
+        return settings.Granularity == Granularity.NOfM
+            ? $"global::PruneSharp.PruneSettings.NOfM({Int(settings.N)}, {Int(settings.M)})" + (properties.Count == 0 ? string.Empty : " with" + initializer)
+            : $"new global::PruneSharp.PruneSettings({EnumValue(settings.Granularity)}, {Literal(settings.Sparsity)})" + initializer;
+    }
+
     private static string Describe(LayerSpec layer)
     {
         var shape = layer.Shape.IsEmpty ? "shape known at run time" : $"weight [{string.Join(", ", layer.Shape)}]";
-        return $"{layer.Kind}, {shape}, granularity {layer.Granularity} {layer.ReducedDimsText}, sparsity {Literal(layer.Sparsity)}";
+        var settings = layer.Settings;
+        return settings.Granularity == Granularity.NOfM
+            ? $"{layer.Kind}, {shape}, N:M {settings.N}:{settings.M}"
+            : $"{layer.Kind}, {shape}, granularity {settings.Granularity} {layer.ReducedDimsText}, sparsity {Literal(settings.Sparsity)}";
     }
+
+    /// <summary>A member of one of PruneSharp's enums; the parser rejects undefined values, a cast keeps the code compiling regardless.</summary>
+    private static string EnumValue<TEnum>(TEnum value)
+        where TEnum : struct, Enum =>
+        Enum.IsDefined(typeof(TEnum), value)
+            ? $"global::PruneSharp.{typeof(TEnum).Name}.{value}"
+            : $"(global::PruneSharp.{typeof(TEnum).Name})({Convert.ToInt32(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture)})";
+
+    private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Literal(double value) => value.ToString("R", CultureInfo.InvariantCulture) + (value % 1 == 0 ? ".0" : string.Empty);
 

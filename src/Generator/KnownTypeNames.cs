@@ -5,10 +5,11 @@ internal static class KnownTypeNames
 {
     public const string PruneAttribute = "PruneSharp.PruneAttribute";
     public const string Module = "TorchSharp.torch+nn+Module";
-    public const string Conv2d = "TorchSharp.Modules.Conv2d";
-    public const string Linear = "TorchSharp.Modules.Linear";
 
-    /// <summary>The TorchSharp class whose static factories (<c>Conv2d(...)</c>, <c>Linear(...)</c>) shape inference reads.</summary>
+    /// <summary>The TorchSharp module type of a layer kind: <c>TorchSharp.Modules.Conv2d</c>, ...</summary>
+    public static string LayerType(LayerKind kind) => "TorchSharp.Modules." + kind;
+
+    /// <summary>The TorchSharp class whose static factories (<c>Conv2d(...)</c>, <c>Linear(...)</c>, ...) shape inference reads.</summary>
     public const string LayerFactories = "TorchSharp.torch+nn";
 }
 

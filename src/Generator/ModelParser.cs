@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
@@ -12,10 +13,12 @@ namespace PruneSharp.Generator;
 /// <summary>
 /// Turns a model class symbol into a <see cref="ModelSpec"/> and, for the analyzer, the diagnostics of its
 /// <c>[Prune]</c> declarations. The generator and the analyzer both call it, so they agree on what is valid:
-/// the generator emits only what the analyzer accepts.
+/// the generator emits only what the analyzer accepts (a layer with an error is left out; warnings do not).
 /// </summary>
 internal static class ModelParser
 {
+    private static readonly LayerKind[] AllLayerKinds = (LayerKind[])Enum.GetValues(typeof(LayerKind));
+
     /// <summary>
     /// Parses <paramref name="type"/>. Returns <see langword="null"/> when no code can be generated for the class;
     /// layers with invalid declarations are left out of the model. Diagnostics, with the real locations of the
@@ -27,23 +30,22 @@ internal static class ModelParser
         if (pruneAttribute is null) return null;
 
         var knownLayers = new Dictionary<INamedTypeSymbol, LayerKind>(SymbolEqualityComparer.Default);
-        AddLayerType(knownLayers, compilation, KnownTypeNames.Conv2d, LayerKind.Conv2d);
-        AddLayerType(knownLayers, compilation, KnownTypeNames.Linear, LayerKind.Linear);
+        foreach (var kind in AllLayerKinds)
+        {
+            if (compilation.GetTypeByMetadataName(KnownTypeNames.LayerType(kind)) is { } symbol) knownLayers[symbol] = kind;
+        }
 
         var classIsValid = ValidateClass(type, compilation, diagnostics, cancellationToken);
         var classAttribute = FindPruneAttribute(type, pruneAttribute);
-        PruneDeclaration? classDefault = null;
-        if (classAttribute is not null && PruneDeclaration.TryRead(classAttribute, out var declaration))
-        {
-            classDefault = declaration;
-            if (!IsSparsityInRange(declaration.Sparsity))
-            {
-                Report(diagnostics, DiagnosticDescriptors.SparsityOutOfRange, declaration.SparsityLocation(cancellationToken), FormatNumber(declaration.Sparsity), type.Name);
-                classDefault = null;
-            }
-        }
+        PruneDeclaration? classDeclaration = null;
+        if (classAttribute is not null && PruneDeclaration.TryRead(classAttribute, out var read)) classDeclaration = read;
+
+        var scope = classDeclaration?.Scope == PruningScope.Global ? PruningScope.Global : PruningScope.Local;
+        var context = new ParseContext(type, compilation, diagnostics, cancellationToken, scope, classDeclaration);
+        var classDefault = classDeclaration is not null && ValidateDeclaration(context, classDeclaration, isClassLevel: true, type.Name) ? classDeclaration : null;
 
         var layers = new List<LayerSpec>();
+        var groupCounts = new List<long?>();
         var classDefaultUsed = false;
         foreach (var member in MembersInDeclarationOrder(type))
         {
@@ -67,32 +69,30 @@ internal static class ModelParser
                 }
 
                 if (!PruneDeclaration.TryRead(memberAttribute, out var own)) continue;
-                if (!Granularities.TryGetReducedDims(kind.Value, own.Granularity, out _))
+                var valid = ValidateDeclaration(context, own, isClassLevel: false, member.Name);
+                if (!Granularities.AppliesTo(kind.Value, own.Granularity))
                 {
-                    var valid = string.Join(", ", Enum.GetValues(typeof(Granularity)).Cast<Granularity>().Where(g => Granularities.TryGetReducedDims(kind.Value, g, out _)));
-                    Report(diagnostics, DiagnosticDescriptors.GranularityNotValidForLayer, own.GranularityLocation(cancellationToken), own.Granularity, kind.Value, member.Name, valid);
-                    continue;
+                    var tableGranularities = TableGranularities(kind.Value);
+                    var properties = ImmutableDictionary<string, string?>.Empty.Add(FixableDiagnostics.ValidGranularitiesProperty, string.Join(",", tableGranularities));
+                    Report(diagnostics, DiagnosticDescriptors.GranularityNotValidForLayer, own.GranularityLocation(cancellationToken), properties, FormatEnum(own.Granularity), kind.Value, member.Name, string.Join(", ", tableGranularities));
+                    valid = false;
                 }
 
-                if (!IsSparsityInRange(own.Sparsity))
-                {
-                    Report(diagnostics, DiagnosticDescriptors.SparsityOutOfRange, own.SparsityLocation(cancellationToken), FormatNumber(own.Sparsity), member.Name);
-                    continue;
-                }
-
-                AddLayer(layers, member, kind.Value, own, compilation, diagnostics, cancellationToken);
+                if (valid) AddLayer(context, layers, groupCounts, member, kind.Value, own);
             }
-            else if (kind is not null && classDefault is { } defaults && Granularities.TryGetReducedDims(kind.Value, defaults.Granularity, out _))
+            else if (kind is not null && classDefault is not null && Granularities.AppliesTo(kind.Value, classDefault.Granularity))
             {
                 classDefaultUsed = true;
-                AddLayer(layers, member, kind.Value, defaults, compilation, diagnostics, cancellationToken);
+                AddLayer(context, layers, groupCounts, member, kind.Value, classDefault);
             }
         }
 
-        if (classDefault is { } unused && !classDefaultUsed)
+        if (classDefault is not null && !classDefaultUsed)
         {
-            Report(diagnostics, DiagnosticDescriptors.ClassDefaultAppliesToNoLayer, AttributeLocation(classAttribute!, cancellationToken), unused.Granularity, type.Name);
+            Report(diagnostics, DiagnosticDescriptors.ClassDefaultAppliesToNoLayer, classDefault.AttributeLocation(cancellationToken), FormatEnum(classDefault.Granularity), type.Name);
         }
+
+        if (context.Scope == PruningScope.Global && classDefault is not null) CheckGlobalSparsity(context, classDefault, groupCounts);
 
         if (!classIsValid) return null;
 
@@ -104,7 +104,48 @@ internal static class ModelParser
 
         var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : string.Empty;
         var hintName = string.Join(".", new[] { ns }.Concat(containingTypes.Select(t => t.Name)).Concat(new[] { type.Name }).Where(part => part.Length > 0)) + ".Prune.g.cs";
-        return new ModelSpec(ns, new EquatableArray<ContainingTypeSpec>(containingTypes.ToArray()), type.Name, hintName, new EquatableArray<LayerSpec>(layers.ToArray()));
+        return new ModelSpec(
+            ns,
+            new EquatableArray<ContainingTypeSpec>(containingTypes.ToArray()),
+            type.Name,
+            hintName,
+            context.Scope,
+            context.Scope == PruningScope.Global ? classDeclaration!.Sparsity : 0.0,
+            new EquatableArray<LayerSpec>(layers.ToArray()));
+    }
+
+    /// <summary>
+    /// PRUNE005 for a type that is not itself a model but contains one, at any depth, and is not partial. The model's
+    /// identifier is the diagnostic's additional location: the code fix makes that model's whole chain partial.
+    /// </summary>
+    public static void ContainingTypeDiagnostics(INamedTypeSymbol type, INamedTypeSymbol pruneAttribute, List<Diagnostic> diagnostics, CancellationToken cancellationToken)
+    {
+        if (UsesPrune(type, pruneAttribute) || IsPartial(type, cancellationToken)) return;
+        var model = NestedModels(type, pruneAttribute).FirstOrDefault();
+        if (model is null) return;
+        var location = IdentifierLocation(type, cancellationToken);
+        var modelLocation = IdentifierLocation(model, cancellationToken);
+        diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.ClassNotPartial, location, modelLocation is null ? null : new[] { modelLocation }, type.Name));
+    }
+
+    private static IEnumerable<INamedTypeSymbol> NestedModels(INamedTypeSymbol type, INamedTypeSymbol pruneAttribute)
+    {
+        foreach (var nested in type.GetTypeMembers())
+        {
+            if (UsesPrune(nested, pruneAttribute)) yield return nested;
+            foreach (var deeper in NestedModels(nested, pruneAttribute)) yield return deeper;
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="member"/> is the one the generator parses <paramref name="type"/> from: the type has no
+    /// class-level <c>[Prune]</c> (that attribute's own target parses it) and no attributed member comes before this one.
+    /// </summary>
+    public static bool IsFirstAttributedMemberOfUnattributedClass(ISymbol member, INamedTypeSymbol type, INamedTypeSymbol? pruneAttribute)
+    {
+        if (pruneAttribute is null || FindPruneAttribute(type, pruneAttribute) is not null) return false;
+        var first = MembersInDeclarationOrder(type).FirstOrDefault(candidate => FindPruneAttribute(candidate, pruneAttribute) is not null);
+        return SymbolEqualityComparer.Default.Equals(first, member);
     }
 
     /// <summary>Whether <paramref name="type"/> or one of its fields or properties carries <c>[Prune]</c>.</summary>
@@ -112,42 +153,230 @@ internal static class ModelParser
         FindPruneAttribute(type, pruneAttribute) is not null ||
         type.GetMembers().Any(member => member is IFieldSymbol or IPropertySymbol && FindPruneAttribute(member, pruneAttribute) is not null);
 
-    private static void AddLayer(List<LayerSpec> layers, ISymbol member, LayerKind kind, PruneDeclaration declaration, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
+    /// <summary>The granularities of the table that apply to <paramref name="kind"/> (not Custom and N:M, which need more arguments).</summary>
+    public static IReadOnlyList<Granularity> TableGranularities(LayerKind kind) =>
+        ((Granularity[])Enum.GetValues(typeof(Granularity))).Where(granularity => Granularities.TryGetReducedDims(kind, granularity, out _)).ToArray();
+
+    /// <summary>
+    /// The checks that do not depend on the layer: each argument on its own and the arguments against each other.
+    /// Returns false when the declaration has an error (a member's layer is then left out; a class default is not used).
+    /// </summary>
+    private static bool ValidateDeclaration(ParseContext context, PruneDeclaration declaration, bool isClassLevel, string ownerName)
     {
-        Granularities.TryGetReducedDims(kind, declaration.Granularity, out var dims);
-        var shape = ShapeInference.TryInferWeightShape(member, kind, compilation, cancellationToken);
-        long? groups = null;
-        if (shape is not null)
+        var token = context.CancellationToken;
+        var valid = true;
+        void Error(DiagnosticDescriptor descriptor, Location? location, params object[] arguments)
         {
-            groups = 1;
-            for (var axis = 0; axis < shape.Length; axis++)
+            Report(context.Diagnostics, descriptor, location, arguments);
+            valid = false;
+        }
+
+        CheckDefined(declaration.Criterion, PruneProperties.Criterion);
+        CheckDefined(declaration.Reducer, PruneProperties.Reducer);
+        CheckDefined(declaration.Scope, PruneProperties.Scope);
+        CheckDefined(declaration.Schedule, PruneProperties.Schedule);
+        void CheckDefined<TEnum>(TEnum value, string property)
+            where TEnum : struct, Enum
+        {
+            if (declaration.IsSet(property) && !Enum.IsDefined(typeof(TEnum), value))
             {
-                if (!dims.Contains(axis + 1)) groups *= shape[axis];
+                Error(DiagnosticDescriptors.UndefinedEnumValue, declaration.NamedLocation(property, token), property, Convert.ToInt32(value, CultureInfo.InvariantCulture), ownerName, typeof(TEnum).Name);
             }
         }
 
-        // Sparsity 1 removes every group whatever the shape; other values only where the group count is known.
-        var removesAll = groups is { } count
-            ? Math.Round(declaration.Sparsity * count, MidpointRounding.ToEven) >= count
-            : declaration.Sparsity >= 1.0;
-        if (removesAll)
+        if (declaration.Granularity == Granularity.NOfM)
         {
-            var groupText = groups?.ToString(CultureInfo.InvariantCulture) ?? "the";
-            var shapeText = shape is null ? kind.ToString() : $"{kind} [{string.Join(", ", shape)}]";
-            var limit = groups is { } g ? FormatNumber((g - 1) / (double)g) : "a value below 1";
-            Report(diagnostics, DiagnosticDescriptors.SparsityRemovesEveryGroup, declaration.SparsityLocation(cancellationToken), FormatNumber(declaration.Sparsity), groupText, member.Name, shapeText, declaration.Granularity, limit);
+            if (declaration.N < 1 || declaration.M <= declaration.N)
+            {
+                var location = !declaration.IsNOfMConstructor ? declaration.GranularityLocation(token)
+                    : declaration.N < 1 ? declaration.NLocation(token) : declaration.MLocation(token);
+                Error(DiagnosticDescriptors.InvalidNOfM, location, declaration.N, declaration.M, ownerName);
+            }
+
+            if (declaration.RoundTo > 1)
+            {
+                Error(DiagnosticDescriptors.NOfMWithRoundTo, declaration.NamedLocation(PruneProperties.RoundTo, token), declaration.RoundTo, ownerName);
+            }
+
+            if (context.Scope == PruningScope.Global)
+            {
+                Error(DiagnosticDescriptors.NOfMUnderGlobalScope, declaration.GranularityLocation(token), ownerName, context.Type.Name);
+            }
+        }
+        else if (!IsFraction(declaration.Sparsity))
+        {
+            Error(DiagnosticDescriptors.SparsityOutOfRange, declaration.SparsityLocation(token), FormatNumber(declaration.Sparsity), ownerName);
+        }
+
+        if (declaration.Granularity == Granularity.Custom && declaration.Dims is null)
+        {
+            Error(DiagnosticDescriptors.CustomDimsMissing, declaration.IsSet(PruneProperties.Dims) ? declaration.NamedLocation(PruneProperties.Dims, token) : declaration.GranularityLocation(token), ownerName);
+        }
+        else if (declaration.Granularity != Granularity.Custom && declaration.IsSet(PruneProperties.Dims))
+        {
+            Error(DiagnosticDescriptors.DimsWithoutCustom, declaration.NamedLocation(PruneProperties.Dims, token), ownerName, FormatEnum(declaration.Granularity));
+        }
+
+        if (declaration.RoundTo < 0)
+        {
+            Error(DiagnosticDescriptors.NegativeRoundTo, declaration.NamedLocation(PruneProperties.RoundTo, token), declaration.RoundTo, ownerName);
+        }
+
+        if (!isClassLevel && declaration.IsSet(PruneProperties.Scope))
+        {
+            Error(DiagnosticDescriptors.ScopeOnMember, declaration.NamedLocation(PruneProperties.Scope, token), ownerName);
+        }
+
+        var startInRange = IsFraction(declaration.ScheduleStart);
+        var endInRange = IsFraction(declaration.ScheduleEnd);
+        if (!startInRange)
+        {
+            Error(DiagnosticDescriptors.SchedulePointOutOfRange, declaration.NamedLocation(PruneProperties.ScheduleStart, token), PruneProperties.ScheduleStart, FormatNumber(declaration.ScheduleStart), ownerName);
+        }
+
+        if (!endInRange)
+        {
+            Error(DiagnosticDescriptors.SchedulePointOutOfRange, declaration.NamedLocation(PruneProperties.ScheduleEnd, token), PruneProperties.ScheduleEnd, FormatNumber(declaration.ScheduleEnd), ownerName);
+        }
+
+        if (startInRange && endInRange && declaration.ScheduleStart > declaration.ScheduleEnd)
+        {
+            Error(DiagnosticDescriptors.ScheduleStartAfterEnd, declaration.NamedLocation(PruneProperties.ScheduleStart, token), FormatNumber(declaration.ScheduleStart), ownerName, FormatNumber(declaration.ScheduleEnd));
+        }
+
+        if (declaration.Schedule == Schedule.Iterative && declaration.ScheduleSteps < 1)
+        {
+            Error(DiagnosticDescriptors.IterativeStepsBelowOne, declaration.NamedLocation(PruneProperties.ScheduleSteps, token), declaration.ScheduleSteps, ownerName);
+        }
+
+        // Legal but suspicious: under global scope ComputeMasks() uses the class-level sparsity, not this one.
+        if (valid && !isClassLevel && context.Scope == PruningScope.Global && declaration.Granularity != Granularity.NOfM &&
+            context.ClassDeclaration is { } classLevel && declaration.Sparsity != classLevel.Sparsity)
+        {
+            Report(context.Diagnostics, DiagnosticDescriptors.MemberSparsityUnderGlobalScope, declaration.SparsityLocation(token), ownerName, FormatNumber(declaration.Sparsity), context.Type.Name, FormatNumber(classLevel.Sparsity));
+        }
+
+        return valid;
+    }
+
+    /// <summary>The checks that need the layer kind and, where it is known, its shape; adds the layer when they pass.</summary>
+    private static void AddLayer(ParseContext context, List<LayerSpec> layers, List<long?> groupCounts, ISymbol member, LayerKind kind, PruneDeclaration declaration)
+    {
+        var token = context.CancellationToken;
+        var diagnostics = context.Diagnostics;
+        var granularity = declaration.Granularity;
+
+        ReducedDims dims = default;
+        if (granularity == Granularity.Custom)
+        {
+            if (!Granularities.CustomDimsFit(kind, declaration.Dims))
+            {
+                Report(diagnostics, DiagnosticDescriptors.CustomDimsDoNotFit, declaration.NamedLocation(PruneProperties.Dims, token), FormatDims(declaration.Dims!), member.Name, kind, Granularities.WeightRank(kind));
+                return;
+            }
+
+            dims = ReducedDims.Of(declaration.Dims!);
+        }
+        else if (granularity != Granularity.NOfM)
+        {
+            Granularities.TryGetReducedDims(kind, granularity, out dims);
+        }
+
+        var shape = ShapeInference.TryInferWeightShape(member, kind, context.Writes, context.SemanticModels, token);
+        var shapeText = shape is null ? kind.ToString() : $"{kind} [{FormatShape(shape.Weight)}]";
+
+        if (granularity == Granularity.NOfM)
+        {
+            var inputAxis = Granularities.InputAxis(kind);
+            if (shape is not null && shape.Weight[inputAxis] % declaration.M != 0)
+            {
+                Report(diagnostics, DiagnosticDescriptors.NOfMInputNotMultiple, declaration.MLocation(token), declaration.N, declaration.M, member.Name, kind, FormatShape(shape.Weight), shape.Weight[inputAxis], inputAxis);
+                return;
+            }
+
+            groupCounts.Add(null);
+            layers.Add(CreateLayer(member, kind, declaration, string.Empty, shape));
             return;
         }
 
-        layers.Add(new LayerSpec(
-            member.Name,
-            PascalCase(member.Name),
-            kind,
-            declaration.Granularity,
-            declaration.Sparsity,
-            dims.Bits,
-            dims.ToString(),
-            new EquatableArray<long>(shape ?? Array.Empty<long>())));
+        var groups = CountGroups(kind, dims, shape);
+        groupCounts.Add(groups);
+
+        // Under global scope ComputeMasks() ranks the model's groups together (PRUNE025 checks that sparsity); locally,
+        // sparsity 1 removes every group whatever the shape, other values where the group count is known.
+        if (context.Scope == PruningScope.Local)
+        {
+            var removesAll = groups is { } count
+                ? Math.Round(declaration.Sparsity * count, MidpointRounding.ToEven) >= count
+                : declaration.Sparsity >= 1.0;
+            if (removesAll)
+            {
+                var groupText = groups?.ToString(CultureInfo.InvariantCulture) ?? "the";
+                var limit = groups is { } g ? FormatNumber((g - 1) / (double)g) : "a value below 1";
+                Report(diagnostics, DiagnosticDescriptors.SparsityRemovesEveryGroup, declaration.SparsityLocation(token), FormatNumber(declaration.Sparsity), groupText, member.Name, shapeText, FormatEnum(granularity), limit);
+                return;
+            }
+
+            if (granularity == Granularity.Layer && groups == 1)
+            {
+                Report(diagnostics, DiagnosticDescriptors.LayerGranularityWithLocalScope, declaration.GranularityLocation(token), member.Name, FormatNumber(declaration.Sparsity));
+            }
+        }
+
+        if (declaration.RoundTo > 1 && groups is { } total && declaration.RoundTo >= total)
+        {
+            Report(diagnostics, DiagnosticDescriptors.RoundToKeepsEveryGroup, declaration.NamedLocation(PruneProperties.RoundTo, token), declaration.RoundTo, total, member.Name, shapeText, FormatEnum(granularity));
+        }
+
+        layers.Add(CreateLayer(member, kind, declaration, dims.ToString(), shape));
+    }
+
+    private static LayerSpec CreateLayer(ISymbol member, LayerKind kind, PruneDeclaration declaration, string reducedDimsText, LayerShape? shape) => new(
+        member.Name,
+        PascalCase(member.Name),
+        kind,
+        declaration.ToSettings(),
+        reducedDimsText,
+        new EquatableArray<long>(shape?.Weight ?? Array.Empty<long>()));
+
+    /// <summary>
+    /// The number of groups <paramref name="dims"/> splits the layer's weight into, as the runtime counts them; null where
+    /// the shape is unknown. A transposed convolution with groups is viewed as [groups, in/groups, out/groups, k...] with
+    /// the group axis never reduced.
+    /// </summary>
+    private static long? CountGroups(LayerKind kind, ReducedDims dims, LayerShape? shape)
+    {
+        if (shape is null)
+        {
+            // Granularity.Layer is one group whatever the shape, except on a transposed convolution, whose groups count.
+            return dims == AllDims(kind) && !Granularities.IsTransposed(kind) ? 1 : null;
+        }
+
+        long count = 1;
+        for (var axis = 0; axis < shape.Weight.Length; axis++)
+        {
+            if (!dims.Contains(axis + 1)) count *= shape.Weight[axis];
+        }
+
+        if (Granularities.IsTransposed(kind) && dims.Contains(1)) count *= shape.Groups;
+        return count;
+    }
+
+    private static ReducedDims AllDims(LayerKind kind)
+    {
+        Granularities.TryGetReducedDims(kind, Granularity.Layer, out var all);
+        return all;
+    }
+
+    /// <summary>PRUNE025: with every layer's group count known, the global sparsity must leave each layer its best group.</summary>
+    private static void CheckGlobalSparsity(ParseContext context, PruneDeclaration classDefault, List<long?> groupCounts)
+    {
+        if (groupCounts.Count == 0 || groupCounts.Any(count => count is null)) return;
+        var total = groupCounts.Sum(count => count!.Value);
+        var pruned = (long)Math.Round(classDefault.Sparsity * total, MidpointRounding.ToEven);
+        if (pruned <= total - groupCounts.Count) return;
+        var limit = FormatNumber((total - groupCounts.Count) / (double)total);
+        Report(context.Diagnostics, DiagnosticDescriptors.GlobalSparsityTakesLastGroups, classDefault.SparsityLocation(context.CancellationToken), FormatNumber(classDefault.Sparsity), context.Type.Name, pruned, total, groupCounts.Count, limit);
     }
 
     private static bool ValidateClass(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
@@ -176,13 +405,17 @@ internal static class ModelParser
             }
         }
 
+        // PRUNE005 on the model itself; a containing class reports its own (ContainingTypeDiagnostics), so that
+        // each diagnostic lies in the declaration of the symbol it was found on and its code fix is offered.
+        if (!IsPartial(type, cancellationToken))
+        {
+            var location = IdentifierLocation(type, cancellationToken);
+            diagnostics?.Add(Diagnostic.Create(DiagnosticDescriptors.ClassNotPartial, location, location is null ? null : new[] { location }, type.Name));
+        }
+
         for (var current = type; current is not null; current = current.ContainingType)
         {
-            if (!IsPartial(current, cancellationToken))
-            {
-                Report(diagnostics, DiagnosticDescriptors.ClassNotPartial, IdentifierLocation(current, cancellationToken), current.Name);
-                valid = false;
-            }
+            if (!IsPartial(current, cancellationToken)) valid = false;
         }
 
         return valid;
@@ -202,12 +435,7 @@ internal static class ModelParser
     private static AttributeData? FindPruneAttribute(ISymbol symbol, INamedTypeSymbol pruneAttribute) =>
         symbol.GetAttributes().FirstOrDefault(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, pruneAttribute));
 
-    private static void AddLayerType(Dictionary<INamedTypeSymbol, LayerKind> layers, Compilation compilation, string metadataName, LayerKind kind)
-    {
-        if (compilation.GetTypeByMetadataName(metadataName) is { } symbol) layers[symbol] = kind;
-    }
-
-    private static bool IsSparsityInRange(double sparsity) => sparsity >= 0.0 && sparsity <= 1.0;
+    private static bool IsFraction(double value) => value >= 0.0 && value <= 1.0;
 
     private static string TypeKeyword(INamedTypeSymbol type) => type switch
     {
@@ -228,6 +456,13 @@ internal static class ModelParser
 
     internal static string FormatNumber(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
+    private static string FormatEnum(Granularity granularity) =>
+        Enum.IsDefined(typeof(Granularity), granularity) ? granularity.ToString() : ((int)granularity).ToString(CultureInfo.InvariantCulture);
+
+    private static string FormatShape(long[] shape) => string.Join(", ", shape.Select(size => size.ToString(CultureInfo.InvariantCulture)));
+
+    private static string FormatDims(int[] dims) => "(" + string.Join(", ", dims.Select(dim => dim.ToString(CultureInfo.InvariantCulture))) + ")";
+
     private static Location? IdentifierLocation(INamedTypeSymbol type, CancellationToken cancellationToken) =>
         type.DeclaringSyntaxReferences.Select(reference => reference.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().FirstOrDefault()?.Identifier.GetLocation()
         ?? type.Locations.FirstOrDefault();
@@ -238,43 +473,30 @@ internal static class ModelParser
     private static void Report(List<Diagnostic>? diagnostics, DiagnosticDescriptor descriptor, Location? location, params object[] arguments) =>
         diagnostics?.Add(Diagnostic.Create(descriptor, location, arguments));
 
-    /// <summary>A <c>[Prune(granularity, sparsity)]</c> as written.</summary>
-    private readonly struct PruneDeclaration
+    private static void Report(List<Diagnostic>? diagnostics, DiagnosticDescriptor descriptor, Location? location, ImmutableDictionary<string, string?> properties, params object[] arguments) =>
+        diagnostics?.Add(Diagnostic.Create(descriptor, location, properties, arguments));
+
+    /// <summary>What the checks of one class share.</summary>
+    private sealed class ParseContext(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken, PruningScope scope, PruneDeclaration? classDeclaration)
     {
-        private readonly AttributeData _attribute;
+        private MemberWrites? _writes;
+        private SemanticModels? _semanticModels;
 
-        private PruneDeclaration(AttributeData attribute, Granularity granularity, double sparsity)
-        {
-            _attribute = attribute;
-            Granularity = granularity;
-            Sparsity = sparsity;
-        }
+        public INamedTypeSymbol Type { get; } = type;
 
-        public Granularity Granularity { get; }
+        public Compilation Compilation { get; } = compilation;
 
-        public double Sparsity { get; }
+        public List<Diagnostic>? Diagnostics { get; } = diagnostics;
 
-        /// <summary>Reads the attribute; false when its arguments do not bind (the compiler reports that).</summary>
-        public static bool TryRead(AttributeData attribute, out PruneDeclaration declaration)
-        {
-            declaration = default;
-            var arguments = attribute.ConstructorArguments;
-            if (arguments.Length != 2 || arguments[0].Value is not int granularity || arguments[1].Value is not double sparsity) return false;
-            declaration = new PruneDeclaration(attribute, (Granularity)granularity, sparsity);
-            return true;
-        }
+        public CancellationToken CancellationToken { get; } = cancellationToken;
 
-        public Location? GranularityLocation(CancellationToken cancellationToken) => ArgumentLocation(0, "granularity", cancellationToken);
+        public PruningScope Scope { get; } = scope;
 
-        public Location? SparsityLocation(CancellationToken cancellationToken) => ArgumentLocation(1, "sparsity", cancellationToken);
+        public PruneDeclaration? ClassDeclaration { get; } = classDeclaration;
 
-        private Location? ArgumentLocation(int position, string parameterName, CancellationToken cancellationToken)
-        {
-            var syntax = _attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-            var arguments = syntax?.ArgumentList?.Arguments ?? default;
-            var named = arguments.FirstOrDefault(argument => argument.NameColon?.Name.Identifier.ValueText == parameterName);
-            if (named is not null) return named.Expression.GetLocation();
-            return position < arguments.Count && arguments[position].NameColon is null ? arguments[position].Expression.GetLocation() : syntax?.GetLocation();
-        }
+        /// <summary>The class's writes to its members, collected on first use (only classes with layers need them).</summary>
+        public MemberWrites Writes => _writes ??= MemberWrites.Collect(Type, CancellationToken);
+
+        public SemanticModels SemanticModels => _semanticModels ??= new SemanticModels(Compilation);
     }
 }

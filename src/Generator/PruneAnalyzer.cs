@@ -21,7 +21,24 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ClassNotPartial,
         DiagnosticDescriptors.ClassNotAModule,
         DiagnosticDescriptors.GenericClassNotSupported,
-        DiagnosticDescriptors.ClassDefaultAppliesToNoLayer);
+        DiagnosticDescriptors.ClassDefaultAppliesToNoLayer,
+        DiagnosticDescriptors.CustomDimsMissing,
+        DiagnosticDescriptors.CustomDimsDoNotFit,
+        DiagnosticDescriptors.DimsWithoutCustom,
+        DiagnosticDescriptors.InvalidNOfM,
+        DiagnosticDescriptors.NOfMInputNotMultiple,
+        DiagnosticDescriptors.NegativeRoundTo,
+        DiagnosticDescriptors.RoundToKeepsEveryGroup,
+        DiagnosticDescriptors.NOfMWithRoundTo,
+        DiagnosticDescriptors.ScopeOnMember,
+        DiagnosticDescriptors.MemberSparsityUnderGlobalScope,
+        DiagnosticDescriptors.SchedulePointOutOfRange,
+        DiagnosticDescriptors.ScheduleStartAfterEnd,
+        DiagnosticDescriptors.IterativeStepsBelowOne,
+        DiagnosticDescriptors.LayerGranularityWithLocalScope,
+        DiagnosticDescriptors.UndefinedEnumValue,
+        DiagnosticDescriptors.NOfMUnderGlobalScope,
+        DiagnosticDescriptors.GlobalSparsityTakesLastGroups);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -39,10 +56,16 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeType(SymbolAnalysisContext context, INamedTypeSymbol pruneAttribute)
     {
         var type = (INamedTypeSymbol)context.Symbol;
-        if (!ModelParser.UsesPrune(type, pruneAttribute)) return;
-
         var diagnostics = new List<Diagnostic>();
-        ModelParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
+        if (ModelParser.UsesPrune(type, pruneAttribute))
+        {
+            ModelParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
+        }
+        else
+        {
+            ModelParser.ContainingTypeDiagnostics(type, pruneAttribute, diagnostics, context.CancellationToken);
+        }
+
         foreach (var diagnostic in diagnostics) context.ReportDiagnostic(diagnostic);
     }
 }

@@ -24,16 +24,18 @@ public sealed class PruneGenerator : IIncrementalGenerator
                 static (context, cancellationToken) => ModelParser.Parse((INamedTypeSymbol)context.TargetSymbol, context.SemanticModel.Compilation, null, cancellationToken))
             .WithTrackingName(TrackingNames.ClassTargets);
 
+        // A class without its own [Prune] is parsed once, from its first attributed member; the others give nothing,
+        // so a class of n layers costs one parse, not n.
         var fromMemberAttributes = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownTypeNames.PruneAttribute,
                 static (node, _) => node is VariableDeclaratorSyntax or PropertyDeclarationSyntax,
-                static (context, cancellationToken) => context.TargetSymbol.ContainingType is { } type
+                static (context, cancellationToken) => context.TargetSymbol.ContainingType is { } type && ModelParser.IsFirstAttributedMemberOfUnattributedClass(context.TargetSymbol, type, context.Attributes[0].AttributeClass)
                     ? ModelParser.Parse(type, context.SemanticModel.Compilation, null, cancellationToken)
                     : null)
             .WithTrackingName(TrackingNames.MemberTargets);
 
-        // A class can be reached from its own attribute and from each attributed member: one model per class.
+        // A class is reached from its own attribute or from its first attributed member: one model per class.
         var models = fromClassAttributes.Collect()
             .Combine(fromMemberAttributes.Collect())
             .SelectMany(static (pair, _) => Distinct(pair.Left, pair.Right))

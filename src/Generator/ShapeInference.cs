@@ -1,31 +1,59 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace PruneSharp.Generator;
 
 /// <summary>
-/// Reads a layer's weight shape from its initializer when it calls a TorchSharp factory with constant arguments:
-/// <c>Conv2d(1, 32, 3)</c>, <c>Conv2d(in_channels: 32, out_channels: 64, kernel_size: (3, 5), groups: 2)</c>,
-/// <c>Linear(64 * 5 * 5, 128)</c>, <c>const</c> values included.
+/// Reads a layer's weight shape from the TorchSharp factory call that builds it, where that call has constant
+/// arguments: <c>Conv2d(1, 32, 3)</c>, <c>Conv3d(in_channels: 4, out_channels: 8, kernel_size: (3, 3, 1), groups: 2)</c>,
+/// <c>Linear(64 * 5 * 5, Hidden)</c>. The call is the member's initializer, or its one assignment in each instance
+/// constructor (<c>conv = Conv2d(...)</c>, <c>this.conv = ...</c>). Where constructors disagree, the member is
+/// assigned more than once, or it is assigned anywhere else, the shape is unknown and is read at run time.
 /// </summary>
 internal static class ShapeInference
 {
-    /// <summary>The weight shape, or <see langword="null"/> where the initializer does not pin it down.</summary>
-    public static long[]? TryInferWeightShape(ISymbol member, LayerKind kind, Compilation compilation, CancellationToken cancellationToken)
+    /// <summary>The weight shape and convolution groups, or <see langword="null"/> where the source does not pin them down.</summary>
+    public static LayerShape? TryInferWeightShape(ISymbol member, LayerKind kind, MemberWrites writes, SemanticModels semanticModels, CancellationToken cancellationToken)
     {
         var initializer = FindInitializer(member, cancellationToken);
-        if (initializer is null) return null;
+        var assignments = writes.Of(member, semanticModels, cancellationToken);
+        if (assignments.Any(write => write.Constructor is null || write.Value is null)) return null;
 
-        var semanticModel = compilation.GetSemanticModel(initializer.SyntaxTree);
-        if (Unwrap(semanticModel.GetOperation(initializer, cancellationToken)) is not IInvocationOperation invocation) return null;
+        if (assignments.Count == 0)
+        {
+            return initializer is null ? null : ShapeOf(initializer, kind, semanticModels, cancellationToken);
+        }
+
+        // An initializer and a constructor assignment, or two assignments in one constructor: assigned twice.
+        if (initializer is not null) return null;
+        if (assignments.GroupBy(write => write.Constructor).Any(perConstructor => perConstructor.Count() > 1)) return null;
+
+        LayerShape? agreed = null;
+        foreach (var assignment in assignments)
+        {
+            var shape = ShapeOf(assignment.Value!, kind, semanticModels, cancellationToken);
+            if (shape is null || (agreed is not null && (agreed.Groups != shape.Groups || !agreed.Weight.SequenceEqual(shape.Weight)))) return null;
+            agreed = shape;
+        }
+
+        return agreed;
+    }
+
+    private static LayerShape? ShapeOf(ExpressionSyntax expression, LayerKind kind, SemanticModels semanticModels, CancellationToken cancellationToken)
+    {
+        var semanticModel = semanticModels.For(expression.SyntaxTree);
+        if (Unwrap(semanticModel.GetOperation(expression, cancellationToken)) is not IInvocationOperation invocation) return null;
 
         var method = invocation.TargetMethod;
-        var factories = compilation.GetTypeByMetadataName(KnownTypeNames.LayerFactories);
+        var factories = semanticModel.Compilation.GetTypeByMetadataName(KnownTypeNames.LayerFactories);
         if (factories is null || !SymbolEqualityComparer.Default.Equals(method.ContainingType, factories)) return null;
+        if (method.Name != kind.ToString()) return null;
 
         var arguments = new Dictionary<string, IOperation>(StringComparer.Ordinal);
         foreach (var argument in invocation.Arguments)
@@ -33,44 +61,54 @@ internal static class ShapeInference
             if (argument.Parameter is not null) arguments[argument.Parameter.Name] = argument.Value;
         }
 
-        return kind switch
-        {
-            LayerKind.Conv2d when method.Name == "Conv2d" => Conv2dShape(arguments),
-            LayerKind.Linear when method.Name == "Linear" => LinearShape(arguments),
-            _ => null,
-        };
+        return kind == LayerKind.Linear ? LinearShape(arguments) : ConvolutionShape(arguments, kind);
     }
 
-    private static long[]? Conv2dShape(Dictionary<string, IOperation> arguments)
+    /// <summary>Convolutions: [out, in / groups, kernel...]; transposed ones: [in, out / groups, kernel...].</summary>
+    private static LayerShape? ConvolutionShape(Dictionary<string, IOperation> arguments, LayerKind kind)
     {
         var inChannels = Constant(arguments, "in_channels");
         var outChannels = Constant(arguments, "out_channels");
         var groups = arguments.ContainsKey("groups") ? Constant(arguments, "groups") : 1;
         if (inChannels is not > 0 || outChannels is not > 0 || groups is not > 0) return null;
-        if (inChannels.Value % groups.Value != 0 || outChannels.Value % groups.Value != 0) return null;
-        if (!arguments.TryGetValue("kernel_size", out var kernel)) return null;
 
-        long? kernelHeight, kernelWidth;
-        if (Unwrap(kernel) is ITupleOperation { Elements.Length: 2 } tuple)
+        // TorchSharp rejects channel counts that groups does not divide: no weight, so no shape.
+        if (inChannels.Value % groups.Value != 0 || outChannels.Value % groups.Value != 0) return null;
+        if (!arguments.TryGetValue("kernel_size", out var kernelArgument)) return null;
+
+        var kernelRank = Granularities.WeightRank(kind) - 2;
+        var kernel = new long[kernelRank];
+        if (Unwrap(kernelArgument) is ITupleOperation tuple)
         {
-            kernelHeight = Constant(tuple.Elements[0]);
-            kernelWidth = Constant(tuple.Elements[1]);
+            if (tuple.Elements.Length != kernelRank) return null;
+            for (var axis = 0; axis < kernelRank; axis++)
+            {
+                var size = Constant(tuple.Elements[axis]);
+                if (size is not > 0) return null;
+                kernel[axis] = size.Value;
+            }
         }
         else
         {
-            kernelHeight = kernelWidth = Constant(kernel);
+            var size = Constant(kernelArgument);
+            if (size is not > 0) return null;
+            for (var axis = 0; axis < kernelRank; axis++) kernel[axis] = size.Value;
         }
 
-        if (kernelHeight is not > 0 || kernelWidth is not > 0) return null;
-        return [outChannels.Value, inChannels.Value / groups.Value, kernelHeight.Value, kernelWidth.Value];
+        var transposed = Granularities.IsTransposed(kind);
+        var shape = new long[kernelRank + 2];
+        shape[0] = transposed ? inChannels.Value : outChannels.Value;
+        shape[1] = (transposed ? outChannels.Value : inChannels.Value) / groups.Value;
+        Array.Copy(kernel, 0, shape, 2, kernelRank);
+        return new LayerShape(shape, groups.Value);
     }
 
-    private static long[]? LinearShape(Dictionary<string, IOperation> arguments)
+    private static LayerShape? LinearShape(Dictionary<string, IOperation> arguments)
     {
         var inputs = Constant(arguments, "inputSize");
         var outputs = Constant(arguments, "outputSize");
         if (inputs is not > 0 || outputs is not > 0) return null;
-        return [outputs.Value, inputs.Value];
+        return new LayerShape([outputs.Value, inputs.Value], 1);
     }
 
     private static ExpressionSyntax? FindInitializer(ISymbol member, CancellationToken cancellationToken)
@@ -101,14 +139,136 @@ internal static class ShapeInference
             int value => value,
             long value => value,
             short value => value,
+            ushort value => value,
             byte value => value,
+            sbyte value => value,
+            uint value => value,
             _ => null,
         };
     }
 
     private static IOperation? Unwrap(IOperation? operation)
     {
-        while (operation is IConversionOperation conversion) operation = conversion.Operand;
+        while (operation is IConversionOperation or IParenthesizedOperation)
+        {
+            operation = operation is IConversionOperation conversion ? conversion.Operand : ((IParenthesizedOperation)operation).Operand;
+        }
+
         return operation;
     }
+}
+
+/// <summary>
+/// One semantic model per syntax tree for the parse of one class: a new semantic model binds from scratch, and a class
+/// with hundreds of layers asks for the same tree's model for each of them.
+/// </summary>
+internal sealed class SemanticModels(Compilation compilation)
+{
+    private readonly Dictionary<SyntaxTree, SemanticModel> _byTree = new();
+
+    public Compilation Compilation { get; } = compilation;
+
+    public SemanticModel For(SyntaxTree tree)
+    {
+        if (!_byTree.TryGetValue(tree, out var model)) _byTree[tree] = model = Compilation.GetSemanticModel(tree);
+        return model;
+    }
+}
+
+/// <summary>A layer's weight shape and, for convolutions, its <c>groups</c> (1 for <c>Linear</c>).</summary>
+internal sealed record LayerShape(long[] Weight, long Groups);
+
+/// <summary>
+/// The places in a model class's own code that write one of its fields or properties by a simple name or
+/// <c>this.name</c>: assignments (also inside tuples), <c>ref</c>/<c>out</c> arguments. Found by one syntax walk per
+/// class; only the candidates named like a layer member are bound.
+/// </summary>
+internal sealed class MemberWrites
+{
+    private readonly Dictionary<string, List<WriteSite>> _byName;
+
+    private MemberWrites(Dictionary<string, List<WriteSite>> byName) => _byName = byName;
+
+    public static MemberWrites Collect(INamedTypeSymbol type, CancellationToken cancellationToken)
+    {
+        var byName = new Dictionary<string, List<WriteSite>>(StringComparer.Ordinal);
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration) continue;
+            foreach (var memberDeclaration in declaration.Members)
+            {
+                // Nested types are other classes: their writes are not this class's.
+                if (memberDeclaration is BaseTypeDeclarationSyntax) continue;
+                var constructor = memberDeclaration is ConstructorDeclarationSyntax ctor && !ctor.Modifiers.Any(SyntaxKind.StaticKeyword) ? ctor : null;
+                foreach (var node in memberDeclaration.DescendantNodes(descendIntoChildren: child => child is not BaseTypeDeclarationSyntax))
+                {
+                    switch (node)
+                    {
+                        case AssignmentExpressionSyntax assignment:
+                            var direct = assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) ? assignment.Right : null;
+                            AddTargets(byName, assignment.Left, direct, constructor);
+                            break;
+                        case ArgumentSyntax argument when argument.RefKindKeyword.IsKind(SyntaxKind.RefKeyword) || argument.RefKindKeyword.IsKind(SyntaxKind.OutKeyword):
+                            AddTargets(byName, argument.Expression, null, constructor);
+                            break;
+                    }
+                }
+            }
+        }
+
+        return new MemberWrites(byName);
+    }
+
+    /// <summary>The writes that bind to <paramref name="member"/>.</summary>
+    public IReadOnlyList<Write> Of(ISymbol member, SemanticModels semanticModels, CancellationToken cancellationToken)
+    {
+        if (!_byName.TryGetValue(member.Name, out var sites)) return Array.Empty<Write>();
+        var writes = new List<Write>();
+        foreach (var site in sites)
+        {
+            var semanticModel = semanticModels.For(site.Target.SyntaxTree);
+            var symbol = semanticModel.GetSymbolInfo(site.Target, cancellationToken).Symbol;
+            if (!SymbolEqualityComparer.Default.Equals(symbol?.OriginalDefinition, member.OriginalDefinition)) continue;
+
+            // A write inside a lambda or a local function runs whenever that runs, not as the constructor does.
+            var inConstructorBody = site.Constructor is not null && !site.Target.Ancestors().TakeWhile(ancestor => ancestor != site.Constructor)
+                .Any(ancestor => ancestor is AnonymousFunctionExpressionSyntax or LocalFunctionStatementSyntax);
+            writes.Add(new Write(inConstructorBody ? site.Constructor : null, site.Value));
+        }
+
+        return writes;
+    }
+
+    private static void AddTargets(Dictionary<string, List<WriteSite>> byName, ExpressionSyntax target, ExpressionSyntax? value, ConstructorDeclarationSyntax? constructor)
+    {
+        switch (target)
+        {
+            case IdentifierNameSyntax name:
+                Add(byName, name.Identifier.ValueText, new WriteSite(name, value, constructor));
+                break;
+            case MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax name } access:
+                Add(byName, name.Identifier.ValueText, new WriteSite(access, value, constructor));
+                break;
+            case ParenthesizedExpressionSyntax parenthesized:
+                AddTargets(byName, parenthesized.Expression, value, constructor);
+                break;
+            case TupleExpressionSyntax tuple:
+                // (conv, fc) = (Conv2d(...), Linear(...)): a write, but not one whose value is read here.
+                foreach (var element in tuple.Arguments) AddTargets(byName, element.Expression, null, constructor);
+                break;
+            case DeclarationExpressionSyntax:
+                break;
+        }
+    }
+
+    private static void Add(Dictionary<string, List<WriteSite>> byName, string name, WriteSite site)
+    {
+        if (!byName.TryGetValue(name, out var sites)) byName[name] = sites = new List<WriteSite>();
+        sites.Add(site);
+    }
+
+    /// <summary>A write: the constructor it runs in (null when it is anywhere else), and the value where it is a plain assignment.</summary>
+    internal readonly record struct Write(ConstructorDeclarationSyntax? Constructor, ExpressionSyntax? Value);
+
+    private readonly record struct WriteSite(ExpressionSyntax Target, ExpressionSyntax? Value, ConstructorDeclarationSyntax? Constructor);
 }

@@ -20,6 +20,9 @@ internal static class CompilationHelper
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
             .ToImmutableArray());
 
+    /// <summary>The running runtime's assemblies, TorchSharp and PruneSharp's attributes and runtime (not the generator).</summary>
+    public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
+
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);
 
     public static CSharpCompilation Compile(params string[] sources) =>

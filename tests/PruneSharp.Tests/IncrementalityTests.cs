@@ -51,9 +51,67 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
+    public void Edit_inside_a_method_that_is_not_a_constructor_leaves_constructor_assigned_models_unchanged()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.ConstructorAssigned, TestSources.AllLayerKinds);
+        var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var edited = Replace(compilation, "=> Head.forward(input);", "=> 0 + 0 == 0 ? Head.forward(input) : input;");
+        edited = Replace(edited, "public void Rebuild(int size) => rebuilt = Linear(size, size);", "public void Rebuild(int size) => rebuilt = Linear(size + 1, size);");
+        Assert.Empty(edited.GetDiagnostics().Where(diagnostic => diagnostic.Severity == DiagnosticSeverity.Error));
+
+        var rerun = driver.RunGenerators(edited).GetRunResult();
+        AssertReasons(rerun, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+    }
+
+    [Fact]
+    public void Constructor_edit_that_keeps_the_shapes_leaves_the_model_unchanged()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.ConstructorAssigned);
+        var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var edited = Replace(compilation, "Head = Linear(Hidden * 2, 10);", "Head = Linear(64, 5 + 5);");
+
+        var rerun = driver.RunGenerators(edited).GetRunResult();
+        AssertReasons(rerun, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+    }
+
+    [Fact]
+    public void Constructor_edit_that_makes_constructors_disagree_modifies_the_model()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.ConstructorAssigned);
+        var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        Assert.Contains("new long[] { 32, 3, 3, 5 }", Assert.Single(driver.GetRunResult().GeneratedTrees).ToString());
+        var edited = Replace(compilation, "stem = Conv2d(3, Hidden, kernel_size: (3, 5));", "stem = Conv2d(3, Hidden, kernel_size: (3, 3));");
+
+        var rerun = driver.RunGenerators(edited).GetRunResult();
+        var models = rerun.Results[0].TrackedSteps[TrackingNames.Models].SelectMany(step => step.Outputs).ToList();
+        Assert.Contains(models, output => output.Reason == IncrementalStepRunReason.Modified);
+        var generated = Assert.Single(rerun.GeneratedTrees).ToString();
+        Assert.DoesNotContain("new long[] { 32, 3, 3, 5 }", generated);
+        Assert.Contains("The pruning of <see cref=\"stem\"/>: Conv2d, shape known at run time", generated);
+    }
+
+    [Fact]
+    public void A_class_is_parsed_once_however_many_members_carry_the_attribute()
+    {
+        // SmallCnn has a class-level [Prune] and two attributed members; RuntimeSized and Built have only attributed
+        // members (2 and 8): the class target parses SmallCnn, the first attributed member parses each of the others.
+        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.ConstructorAssigned);
+        var result = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation).GetRunResult().Results[0];
+        var fromClasses = result.TrackedSteps[TrackingNames.ClassTargets].SelectMany(step => step.Outputs).Select(output => output.Value).Where(value => value is not null).ToList();
+        var fromMembers = result.TrackedSteps[TrackingNames.MemberTargets].SelectMany(step => step.Outputs).ToList();
+
+        Assert.Single(fromClasses);
+        Assert.Equal(12, fromMembers.Count);
+        Assert.Equal(2, fromMembers.Count(output => output.Value is not null));
+        Assert.Equal(3, result.GeneratedSources.Length);
+    }
+
+    [Fact]
     public void Pipeline_outputs_hold_no_symbols_syntax_or_compilations()
     {
-        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.Nested);
+        var compilation = CompilationHelper.Compile(
+            TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.Nested, TestSources.AllLayerKinds, TestSources.ConstructorAssigned,
+            TestSources.GlobalScope, TestSources.NOfMAndCustom, TestSources.CriteriaAndSchedules);
         var result = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation).GetRunResult();
         var visited = 0;
         foreach (var name in TrackedSteps)
@@ -68,7 +126,7 @@ public sealed class IncrementalityTests
             }
         }
 
-        Assert.True(visited >= 3, $"only {visited} outputs were walked");
+        Assert.True(visited >= 8, $"only {visited} outputs were walked");
     }
 
     private static void AssertNoRoslynObjects(object? value, string path, HashSet<object> seen)

@@ -10,7 +10,8 @@ namespace PruneSharp.Tests;
 
 /// <summary>
 /// The generator and the analyzer never throw, whatever half-typed source they meet: seeded random token deletions
-/// and truncations of the test models. 2,000 sources by default; set PRUNESHARP_FUZZ_CASES for more (e.g. 10000).
+/// and truncations of the test models (every layer kind, constructor assignments, global scope, N:M, Custom dims,
+/// criteria and schedules). 2,000 sources by default; set PRUNESHARP_FUZZ_CASES for more (e.g. 10000).
 /// </summary>
 public sealed class RobustnessTests
 {
@@ -20,7 +21,12 @@ public sealed class RobustnessTests
     public async Task Generator_and_analyzer_never_throw_on_mutated_or_truncated_sources()
     {
         var cases = int.TryParse(Environment.GetEnvironmentVariable(CasesVariable), out var requested) && requested > 0 ? requested : 2000;
-        string[] seeds = [TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.Nested, File.ReadAllText(Path.Combine(RepositoryPaths.Root, "samples", "QuickStart", "SmallCnn.cs"))];
+        string[] seeds =
+        [
+            TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.Nested, TestSources.AllLayerKinds, TestSources.ConstructorAssigned,
+            TestSources.GlobalScope, TestSources.NOfMAndCustom, TestSources.CriteriaAndSchedules,
+            File.ReadAllText(Path.Combine(RepositoryPaths.Root, "samples", "QuickStart", "SmallCnn.cs")),
+        ];
         var seedTokens = seeds.Select(seed => CSharpSyntaxTree.ParseText(seed).GetRoot().DescendantTokens().Select(token => token.ToFullString()).ToArray()).ToArray();
         var random = new Random(20261126);
         var failures = new List<string>();

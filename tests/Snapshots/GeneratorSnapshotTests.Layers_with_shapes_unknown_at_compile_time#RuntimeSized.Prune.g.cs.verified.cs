@@ -39,6 +39,10 @@ partial class RuntimeSized : global::PruneSharp.IPrunableModule
         HeadPruning.ApplyMask();
     }
 
+    /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+    public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
     /// <inheritdoc/>
     [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
     public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
@@ -50,7 +54,7 @@ partial class RuntimeSized : global::PruneSharp.IPrunableModule
         private readonly RuntimeSized _model;
 
         internal FeaturesPrunedLayer(RuntimeSized model)
-            : base("features", global::PruneSharp.LayerKind.Conv2d, global::PruneSharp.Granularity.SharedKernel, 0.25)
+            : base("features", global::PruneSharp.LayerKind.Conv2d, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.SharedKernel, 0.25))
         {
             _model = model;
         }
@@ -72,7 +76,7 @@ partial class RuntimeSized : global::PruneSharp.IPrunableModule
         private readonly RuntimeSized _model;
 
         internal HeadPrunedLayer(RuntimeSized model)
-            : base("Head", global::PruneSharp.LayerKind.Linear, global::PruneSharp.Granularity.Column, 0.5)
+            : base("Head", global::PruneSharp.LayerKind.Linear, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Column, 0.5))
         {
             _model = model;
         }

@@ -51,6 +51,10 @@ namespace Zoo.Vision
                 ClassifierPruning.ApplyMask();
             }
 
+            /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
             public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
@@ -63,7 +67,7 @@ namespace Zoo.Vision
                 private readonly Depthwise _model;
 
                 internal PointwisePrunedLayer(Depthwise model)
-                    : base("pointwise", global::PruneSharp.LayerKind.Conv2d, global::PruneSharp.Granularity.Channel, 0.5)
+                    : base("pointwise", global::PruneSharp.LayerKind.Conv2d, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Channel, 0.5))
                 {
                     _model = model;
                 }
@@ -89,7 +93,7 @@ namespace Zoo.Vision
                 private readonly Depthwise _model;
 
                 internal GroupedPrunedLayer(Depthwise model)
-                    : base("grouped", global::PruneSharp.LayerKind.Conv2d, global::PruneSharp.Granularity.HorizontalSlice, 0.4)
+                    : base("grouped", global::PruneSharp.LayerKind.Conv2d, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.HorizontalSlice, 0.4))
                 {
                     _model = model;
                 }
@@ -115,7 +119,7 @@ namespace Zoo.Vision
                 private readonly Depthwise _model;
 
                 internal ClassifierPrunedLayer(Depthwise model)
-                    : base("classifier", global::PruneSharp.LayerKind.Linear, global::PruneSharp.Granularity.Weight, 0.9)
+                    : base("classifier", global::PruneSharp.LayerKind.Linear, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Weight, 0.9))
                 {
                     _model = model;
                 }

@@ -49,6 +49,10 @@ namespace Samples
             Fc1Pruning.ApplyMask();
         }
 
+        /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
@@ -61,7 +65,7 @@ namespace Samples
             private readonly SmallCnn _model;
 
             internal Conv1PrunedLayer(SmallCnn model)
-                : base("conv1", global::PruneSharp.LayerKind.Conv2d, global::PruneSharp.Granularity.Filter, 0.3)
+                : base("conv1", global::PruneSharp.LayerKind.Conv2d, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Filter, 0.3))
             {
                 _model = model;
             }
@@ -87,7 +91,7 @@ namespace Samples
             private readonly SmallCnn _model;
 
             internal Conv2PrunedLayer(SmallCnn model)
-                : base("conv2", global::PruneSharp.LayerKind.Conv2d, global::PruneSharp.Granularity.Kernel, 0.5)
+                : base("conv2", global::PruneSharp.LayerKind.Conv2d, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Kernel, 0.5))
             {
                 _model = model;
             }
@@ -113,7 +117,7 @@ namespace Samples
             private readonly SmallCnn _model;
 
             internal Fc1PrunedLayer(SmallCnn model)
-                : base("fc1", global::PruneSharp.LayerKind.Linear, global::PruneSharp.Granularity.Row, 0.2)
+                : base("fc1", global::PruneSharp.LayerKind.Linear, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Row, 0.2))
             {
                 _model = model;
             }
