@@ -21,7 +21,13 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ClassNotPartial,
         DiagnosticDescriptors.ClassNotAModule,
         DiagnosticDescriptors.GenericClassNotSupported,
-        DiagnosticDescriptors.ClassDefaultAppliesToNoLayer);
+        DiagnosticDescriptors.ClassDefaultAppliesToNoLayer,
+        DiagnosticDescriptors.GranularityNotCompactable,
+        DiagnosticDescriptors.ForwardNotFollowed,
+        DiagnosticDescriptors.ChannelsAtModelBoundary,
+        DiagnosticDescriptors.FlattenedSizeNotKnown,
+        DiagnosticDescriptors.LayerCannotBeCompacted,
+        DiagnosticDescriptors.CompactNeedsParameterlessConstructor);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -43,6 +49,7 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
 
         var diagnostics = new List<Diagnostic>();
         ModelParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
+        Compaction.CompactionParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
         foreach (var diagnostic in diagnostics) context.ReportDiagnostic(diagnostic);
     }
 }
