@@ -1,4 +1,5 @@
 // Models that PruneSharp's generator gives Compact() and ZeroPrunedChannels(); CompactionTests run them.
+using PruneSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;

@@ -47,9 +47,6 @@ internal sealed partial class ForwardGraph
                 VisitStatement(usingBlock.Resources);
                 VisitStatement(usingBlock.Body);
                 break;
-            case IExpressionStatementOperation { Operation: ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment } when IsTensor(local.Type):
-                _locals[local.Local] = Eval(assignment.Value);
-                break;
             case IExpressionStatementOperation expression:
                 EvalOrMention(expression.Operation);
                 break;
@@ -88,11 +85,21 @@ internal sealed partial class ForwardGraph
     {
         var firstToken = statement.Syntax.GetFirstToken();
         var blocker = new Blocker(DiagnosticDescriptors.ForwardNotFollowed, firstToken.GetLocation(), $"forward uses them in a '{firstToken.ValueText}' statement, which Compact() does not follow");
-        EscapeChildren(statement, blocker);
-        foreach (var assigned in statement.Descendants().OfType<IAssignmentOperation>())
+        var assignedLocals = statement.Descendants().OfType<IAssignmentOperation>()
+            .Select(assignment => assignment.Target)
+            .OfType<ILocalReferenceOperation>()
+            .Where(local => IsTensor(local.Type))
+            .Select(local => local.Local)
+            .ToList();
+
+        // A local the statement may or may not reassign can leave it holding its old value: that value escapes too.
+        foreach (var local in assignedLocals)
         {
-            if (assigned.Target is ILocalReferenceOperation local && IsTensor(local.Type)) _locals[local.Local] = Unknown(blocker);
+            if (_locals.TryGetValue(local, out var before)) Block(before.Space, blocker);
         }
+
+        EscapeChildren(statement, blocker);
+        foreach (var local in assignedLocals) _locals[local] = Unknown(blocker);
     }
 
     /// <summary>Evaluates a tensor expression; blocks whatever a non-tensor expression touches.</summary>
@@ -131,6 +138,8 @@ internal sealed partial class ForwardGraph
                 return EvalInvocation(invocation);
             case IBinaryOperation binary:
                 return EvalBinary(binary);
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when IsTensor(local.Type):
+                return _locals[local.Local] = Eval(assignment.Value);
             default:
                 return Opaque(operation);
         }
