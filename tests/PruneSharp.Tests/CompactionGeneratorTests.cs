@@ -90,7 +90,7 @@ public sealed class CompactionGeneratorTests
                     x = functional.leaky_relu(b.forward(x), 0.1) * 0.5;
                     var y = TorchSharp.torch.nn.functional.adaptive_avg_pool2d(c.forward(x), 4);
                     var z = fc.forward(y.view(y.size(0), -1)) + fc2.forward(flatten(y, 1) / 2);
-                    var w = fc3.forward(d.forward(x).mean(new long[] { -1, -2 }, keepdim: false));
+                    var w = fc3.forward(d.forward(x).mean(new long[] { -1, -2 }, keepdim: false) + d.forward(x).sum(2, 3));
                     return (z + w).MoveToOuterDisposeScope();
                 }
             }
