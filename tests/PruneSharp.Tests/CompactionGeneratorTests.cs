@@ -132,6 +132,32 @@ public sealed class CompactionGeneratorTests
     }
 
     [Fact]
+    public void A_linear_on_the_model_input_keeps_its_features_last_so_only_a_flatten_of_them_blocks()
+    {
+        var spec = Parse(TestSources.Usings + """
+            [Prune(Granularity.Row, 0.5)]
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                private readonly Linear fc1 = Linear(16, 32);
+                private readonly BatchNorm1d bn = BatchNorm1d(32);
+                private readonly Linear fc2 = Linear(32, 32);
+                private readonly Linear fc3 = Linear(32, 8);
+                private readonly Linear fc4 = Linear(64, 8);
+                public Model() : base("m") => RegisterComponents();
+                public override Tensor forward(Tensor input)
+                {
+                    var x = fc2.forward(functional.relu(bn.forward(fc1.forward(input))));
+                    return fc3.forward(x) + fc4.forward(fc3.forward(input).flatten(1));
+                }
+            }
+            """, "Model");
+
+        // fc1 → bn → fc2: a Linear's features and BatchNorm1d's agree on a [N, C] tensor. fc2 → fc3 stays: fc3's
+        // output is returned. fc3 on the input may give [N, T, 8], whose flatten is not channel-major: that blocks too.
+        Assert.Equal(["fc1 → fc2 | bn"], Groups(spec));
+    }
+
+    [Fact]
     public void A_model_without_a_parameterless_constructor_gets_only_zero_pruned_channels()
     {
         var (result, diagnostics) = Generate(TestSources.UnknownShapes);

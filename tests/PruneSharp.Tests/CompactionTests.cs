@@ -1,4 +1,5 @@
 using PruneSharp.Compaction;
+using TorchSharp;
 using PruneSharp.Tests.Compaction;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -227,6 +228,48 @@ public sealed class CompactionTests
         var error = Assert.Throws<InvalidOperationException>(() => compact.Compact());
         Assert.Contains("'conv1.weight' has shape [16, 1, 3, 3] in the model and [32, 1, 3, 3] in the new one", error.Message, StringComparison.Ordinal);
         Assert.Contains("cannot be compacted again", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_compacted_conv_keeps_stride_padding_dilation_padding_mode_and_bias(bool samePadding)
+    {
+        manual_seed(9);
+        using var producer = nn.Conv2d(3, 6, 1);
+        using var source = samePadding
+            ? nn.Conv2d(6, 5, (3, 3), Padding.Same, dilation: (2, 1), padding_mode: PaddingModes.Reflect, bias: false)
+            : nn.Conv2d(6, 5, (3, 2), stride: (2, 1), padding: (1, 2), dilation: (1, 2), padding_mode: PaddingModes.Circular);
+        producer.register_buffer(PrunedLayer.MaskBufferName, RowMask(6, 3, removed: [1, 4]).reshape(6, 3, 1, 1));
+        source.register_buffer(PrunedLayer.MaskBufferName, ones(5, 6, source.kernel_size[0], source.kernel_size[1]).index_fill_(0, tensor(new long[] { 2 }), 0));
+        var inputs = new ChannelGroup("producer").AddProducer("producer", producer).AddConsumer("source", source);
+        var outputs = new ChannelGroup("source").AddProducer("source", source);
+
+        using var compacted = LayerCompaction.Conv2d("source", source, outputs, inputs);
+        Assert.Equal(new long[] { 0, 2, 3, 5 }, inputs.KeptChannels);
+        Assert.Equal(new long[] { 0, 1, 3, 4 }, outputs.KeptChannels);
+        Assert.Equal(source.stride, compacted.stride);
+        Assert.Equal(source.dilation, compacted.dilation);
+        Assert.Equal(source.padding_mode, compacted.padding_mode);
+        Assert.Equal(source.padding_type, compacted.padding_type);
+        Assert.Equal(source.bias is null, compacted.bias is null);
+
+        // The input's removed channels are zero, as a pruned producer's are: the kept outputs must not change.
+        using var input = randn(2, 6, 9, 9).index_fill_(1, tensor(new long[] { 1, 4 }), 0);
+        using var expected = MaskedForward(source, input);
+        using var actual = compacted.forward(input.index_select(1, tensor(new long[] { 0, 2, 3, 5 })));
+        Assert.True((expected.index_select(1, tensor(new long[] { 0, 1, 3, 4 })) - actual).abs().max().item<float>() <= Tolerance);
+    }
+
+    /// <summary>The source conv's output with its mask applied, through its own forward (it pads as its padding mode says).</summary>
+    private static Tensor MaskedForward(Conv2d source, Tensor input)
+    {
+        using var noGrad = no_grad();
+        using var original = source.weight.clone();
+        source.weight.mul_(source.get_buffer(PrunedLayer.MaskBufferName)!);
+        var output = source.forward(input);
+        source.weight.copy_(original);
+        return output;
     }
 
     [Fact]

@@ -24,7 +24,7 @@ internal static class CompactionParser
     /// <summary>Parameter-free TorchSharp modules that map each channel on its own and keep zero at zero.</summary>
     private static readonly HashSet<string> PassThroughModules = new(StringComparer.Ordinal)
     {
-        "ReLU", "ReLU6", "LeakyReLU", "GELU", "SiLU", "Tanh", "ELU", "SELU", "Hardtanh", "Hardswish", "Mish",
+        "ReLU", "ReLU6", "LeakyReLU", "GELU", "SiLU", "Tanh", "ELU", "SELU", "Hardswish", "Mish",
         "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Dropout", "Dropout2d", "Identity",
     };
 

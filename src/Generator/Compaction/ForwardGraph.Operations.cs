@@ -17,7 +17,7 @@ internal sealed partial class ForwardGraph
     /// <summary>Functions of torch and torch.nn.functional that map each channel on its own and keep zero at zero.</summary>
     private static readonly HashSet<string> PassThroughFunctions = new(StringComparer.Ordinal)
     {
-        "relu", "relu6", "leaky_relu", "gelu", "silu", "tanh", "elu", "selu", "hardtanh", "hardswish", "mish",
+        "relu", "relu6", "leaky_relu", "gelu", "silu", "tanh", "elu", "selu", "hardswish", "mish",
         "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout", "dropout2d",
     };
 
@@ -193,7 +193,7 @@ internal sealed partial class ForwardGraph
         switch (name)
         {
             case "flatten" when tensorArguments.Count == 0 && FlattensFromDimOne(invocation, "start_dim", "end_dim"):
-                return Flatten(Eval(receiver));
+                return Flatten(Eval(receiver), invocation);
             case "view" or "reshape" when tensorArguments.Count == 0:
                 return View(invocation, receiver);
             case "mean" or "sum" when tensorArguments.Count == 0:
@@ -222,7 +222,7 @@ internal sealed partial class ForwardGraph
             case "relu" or "tanh" or "silu" or "gelu" when tensorOthers.Count == 0:
                 return PassThrough(invocation, input, others);
             case "flatten" when tensorOthers.Count == 0 && FlattensFromDimOne(invocation, "start_dim", "end_dim"):
-                return Flatten(Eval(input));
+                return Flatten(Eval(input), invocation);
             case "add" when tensorOthers.Count == 1 && tensorOthers[0].Parameter?.Ordinal == 1:
                 return Add(invocation, input, tensorOthers[0].Value);
             default:
@@ -287,8 +287,21 @@ internal sealed partial class ForwardGraph
         return new TensorValue(left.Space, layout, left.Producers.Union(right.Producers));
     }
 
-    private static TensorValue Flatten(TensorValue value) =>
-        value.WithLayout(value.Layout == TensorLayout.Vector ? TensorLayout.Vector : TensorLayout.Flattened, value.FlatSize);
+    /// <summary>A flatten from dim 1 to the last: [N, C, H, W] becomes channel-major [N, C × H × W]; [N, C] stays.</summary>
+    private TensorValue Flatten(TensorValue value, IOperation operation)
+    {
+        switch (value.Layout)
+        {
+            case TensorLayout.Vector:
+                return value;
+            case TensorLayout.LastAxis:
+                var blocker = Unfollowed(operation, "forward flattens a tensor whose channels are on its last axis and whose rank is not known");
+                Block(value.Space, blocker);
+                return Unknown(blocker);
+            default:
+                return value.WithLayout(TensorLayout.Flattened, value.FlatSize);
+        }
+    }
 
     /// <summary><c>view</c>/<c>reshape</c> to [batch, -1] or [-1, K]: a flatten from dim 1.</summary>
     private TensorValue View(IInvocationOperation invocation, IOperation receiver)
@@ -298,11 +311,11 @@ internal sealed partial class ForwardGraph
         {
             var first = Constant(sizes[0]);
             var second = Constant(sizes[1]);
-            if (second == -1 && (first is > 0 || IsBatchSize(sizes[0]))) return Flatten(Eval(receiver));
+            if (second == -1 && (first is > 0 || IsBatchSize(sizes[0]))) return Flatten(Eval(receiver), invocation);
             if (first == -1 && second is > 0)
             {
-                var flattened = Flatten(Eval(receiver));
-                return flattened.WithLayout(flattened.Layout, second);
+                var flattened = Flatten(Eval(receiver), invocation);
+                return flattened.Layout == TensorLayout.Unknown ? flattened : flattened.WithLayout(flattened.Layout, second);
             }
         }
 
@@ -363,11 +376,11 @@ internal sealed partial class ForwardGraph
             case LayerRole.PassThrough:
                 return argument;
             case LayerRole.Flatten:
-                return Flatten(argument);
+                return Flatten(argument, invocation);
             case LayerRole.Conv2d:
             {
                 EnsureSpaces(layer);
-                if (argument.Layout is TensorLayout.Vector or TensorLayout.Flattened)
+                if (argument.Layout is TensorLayout.Vector or TensorLayout.Flattened or TensorLayout.LastAxis)
                 {
                     Block(argument.Space, Unfollowed(invocation, $"forward applies Conv2d '{layer.Name}' to a tensor without spatial dims"));
                 }
@@ -389,7 +402,8 @@ internal sealed partial class ForwardGraph
                 }
 
                 Union(layer.InputSpace, argument.Space);
-                return new TensorValue(layer.OutputSpace, TensorLayout.Vector, ProducedBy(layer));
+                var layout = argument.Layout is TensorLayout.Vector or TensorLayout.Flattened ? TensorLayout.Vector : TensorLayout.LastAxis;
+                return new TensorValue(layer.OutputSpace, layout, ProducedBy(layer));
             }
 
             case LayerRole.BatchNorm1d or LayerRole.BatchNorm2d:
@@ -397,6 +411,9 @@ internal sealed partial class ForwardGraph
                 EnsureSpaces(layer);
                 var expected = layer.Role == LayerRole.BatchNorm2d ? TensorLayout.Spatial : TensorLayout.Vector;
                 var producers = argument.Producers;
+
+                // BatchNorm1d normalizes dim 1: after a Linear it only runs on a [N, C] input (unless sizes coincide).
+                if (layer.Role == LayerRole.BatchNorm1d && argument.Layout == TensorLayout.LastAxis) argument = argument.WithLayout(TensorLayout.Vector);
                 if (argument.Layout != TensorLayout.Unknown && argument.Layout != expected)
                 {
                     Block(argument.Space, Unfollowed(invocation, $"forward applies {layer.Role} '{layer.Name}' to a tensor whose features are not its channels"));

@@ -46,6 +46,9 @@ internal enum TensorLayout
 
     /// <summary>[N, C × H × W]: a spatial tensor flattened from dim 1, channel-major blocks of H × W.</summary>
     Flattened,
+
+    /// <summary>[..., C]: channels on the last axis of a tensor of unknown rank (a Linear applied to the model's input).</summary>
+    LastAxis,
 }
 
 /// <summary>A layer of the model, as the dependency graph sees it.</summary>
