@@ -173,6 +173,10 @@ public sealed class CompactionGeneratorTests
     [Fact]
     public void Readme_small_cnn() => VerifyGenerated(TestSources.SmallCnn);
 
+    /// <summary>Nested in a static class; its grouped conv blocks every group, so Compact() only copies.</summary>
+    [Fact]
+    public void Nested_model_with_no_group_to_shrink() => VerifyGenerated(TestSources.Nested);
+
     [Fact]
     public void Pipeline_outputs_hold_no_symbols_syntax_or_compilations_and_rerun_from_cache()
     {

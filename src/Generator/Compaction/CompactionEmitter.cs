@@ -56,7 +56,8 @@ internal static class CompactionEmitter
         code.Line("/// <remarks>");
         if (spec.Groups.IsEmpty)
         {
-            code.Line("/// forward shows no channel group that compaction can shrink: the copy has this model's shapes.");
+            code.Line("/// <c>forward</c> shows no channel group that compaction can shrink (the PRUNE03x information diagnostics say why):");
+            code.Line("/// the copy has this model's shapes. It is built with this class's parameterless constructor and has no masks.");
         }
         else
         {
@@ -70,10 +71,10 @@ internal static class CompactionEmitter
             }
 
             code.Line("/// </list>");
+            code.Line("/// The compacted model is built with this class's parameterless constructor and has no masks. Its layers no longer");
+            code.Line("/// have the shapes their initializers declare, so it is for inference and fine-tuning, not for pruning again.");
         }
 
-        code.Line("/// The compacted model is built with this class's parameterless constructor and has no masks. Its layers no longer");
-        code.Line("/// have the shapes their initializers declare, so it is for inference and fine-tuning, not for pruning again.");
         code.Line("/// </remarks>");
         code.Line("/// <exception cref=\"global::PruneSharp.PruningException\">A layer's size does not fit its channel group.</exception>");
         code.Line(generatedCode);

@@ -45,7 +45,7 @@ internal static class CompactionParser
         foreach (var member in members)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (DescribeLayer(member, layers.Count, type, compilation, cancellationToken) is { } layer) layers.Add(layer);
+            if (DescribeLayer(member, type, compilation, cancellationToken) is { } layer) layers.Add(layer);
         }
 
         var (forwardBody, input) = FindForward(type, tensorType, compilation, cancellationToken);
@@ -92,21 +92,6 @@ internal static class CompactionParser
             new EquatableArray<LayerRebuildSpec>(rebuilds),
             new EquatableArray<LayerReference>(biasZeroings),
             new EquatableArray<BatchNormZeroingSpec>(batchNormZeroings));
-    }
-
-    /// <summary>The graph of <paramref name="type"/>'s forward, for tests of the dependency graph.</summary>
-    internal static ForwardGraph? BuildGraph(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
-    {
-        var tensorType = compilation.GetTypeByMetadataName(TensorMetadataName);
-        if (tensorType is null) return null;
-        var layers = new List<GraphLayer>();
-        foreach (var member in Members(type))
-        {
-            if (DescribeLayer(member, layers.Count, type, compilation, cancellationToken) is { } layer) layers.Add(layer);
-        }
-
-        var (forwardBody, input) = FindForward(type, tensorType, compilation, cancellationToken);
-        return ForwardGraph.Build(layers, tensorType, forwardBody, input, cancellationToken);
     }
 
     /// <summary>The channel groups that can shrink (a producer and no blocker), and the layers they shrink.</summary>
@@ -246,7 +231,7 @@ internal static class CompactionParser
         symbol.GetAttributes().FirstOrDefault(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, pruneAttribute));
 
     /// <summary>A layer of the model: an instance field or property whose type is a TorchSharp module.</summary>
-    private static GraphLayer? DescribeLayer(ISymbol member, int order, INamedTypeSymbol model, Compilation compilation, CancellationToken cancellationToken)
+    private static GraphLayer? DescribeLayer(ISymbol member, INamedTypeSymbol model, Compilation compilation, CancellationToken cancellationToken)
     {
         var memberType = member switch
         {
@@ -273,26 +258,26 @@ internal static class CompactionParser
                     notRebuildable ??= $"it is a grouped convolution (groups: {groups.Syntax}); Compact() shrinks convolutions with groups = 1";
                 }
 
-                return new GraphLayer(member, order, LayerRole.Conv2d, Constant(arguments, "in_channels"), Constant(arguments, "out_channels"), notRebuildable);
+                return new GraphLayer(member, LayerRole.Conv2d, Constant(arguments, "in_channels"), Constant(arguments, "out_channels"), notRebuildable);
             }
 
             case "Linear":
-                return new GraphLayer(member, order, LayerRole.Linear, Constant(arguments, "inputSize"), Constant(arguments, "outputSize"), AssignmentProblem(member, cancellationToken));
+                return new GraphLayer(member, LayerRole.Linear, Constant(arguments, "inputSize"), Constant(arguments, "outputSize"), AssignmentProblem(member, cancellationToken));
             case "BatchNorm1d" or "BatchNorm2d":
             {
                 var features = Constant(arguments, "num_features");
-                return new GraphLayer(member, order, typeName == "BatchNorm1d" ? LayerRole.BatchNorm1d : LayerRole.BatchNorm2d, features, features, AssignmentProblem(member, cancellationToken));
+                return new GraphLayer(member, typeName == "BatchNorm1d" ? LayerRole.BatchNorm1d : LayerRole.BatchNorm2d, features, features, AssignmentProblem(member, cancellationToken));
             }
 
             case "Flatten":
                 var flattensFromOne = factory is { TargetMethod.Name: "Flatten" } && Constant(arguments, "start_dim") == 1 && Constant(arguments, "end_dim") == -1;
-                return new GraphLayer(member, order, flattensFromOne ? LayerRole.Flatten : LayerRole.Opaque, null, null, null);
+                return new GraphLayer(member, flattensFromOne ? LayerRole.Flatten : LayerRole.Opaque, null, null, null);
             case "Sequential":
-                return new GraphLayer(member, order, factory is not null && IsPassThroughSequential(factory) ? LayerRole.PassThrough : LayerRole.Opaque, null, null, null);
+                return new GraphLayer(member, factory is not null && IsPassThroughSequential(factory) ? LayerRole.PassThrough : LayerRole.Opaque, null, null, null);
             case { } name when PassThroughModules.Contains(name):
-                return new GraphLayer(member, order, LayerRole.PassThrough, null, null, null);
+                return new GraphLayer(member, LayerRole.PassThrough, null, null, null);
             default:
-                return new GraphLayer(member, order, LayerRole.Opaque, null, null, null);
+                return new GraphLayer(member, LayerRole.Opaque, null, null, null);
         }
     }
 

@@ -54,10 +54,9 @@ internal enum TensorLayout
 /// <summary>A layer of the model, as the dependency graph sees it.</summary>
 internal sealed class GraphLayer
 {
-    public GraphLayer(ISymbol member, int order, LayerRole role, long? inputSize, long? outputSize, string? notRebuildable)
+    public GraphLayer(ISymbol member, LayerRole role, long? inputSize, long? outputSize, string? notRebuildable)
     {
         Member = member;
-        Order = order;
         Role = role;
         InputSize = inputSize;
         OutputSize = outputSize;
@@ -67,9 +66,6 @@ internal sealed class GraphLayer
     public ISymbol Member { get; }
 
     public string Name => Member.Name;
-
-    /// <summary>The member's position in declaration order.</summary>
-    public int Order { get; }
 
     public LayerRole Role { get; }
 
@@ -227,7 +223,7 @@ internal sealed partial class ForwardGraph
     public IReadOnlyList<Blocker> BlockersOf(int space) => _blockers[Find(space)];
 
     /// <summary>The channel count of a space, where a producer's factory call gives it as a constant.</summary>
-    public long? KnownChannels(int space)
+    private long? KnownChannels(int space)
     {
         var root = Find(space);
         foreach (var layer in _layers)
