@@ -160,4 +160,42 @@ internal static class DiagnosticDescriptors
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id.ToLowerInvariant());
+
+    // Compaction (Compact() and ZeroPrunedChannels()): information, never an error; IDs PRUNE030–PRUNE039.
+
+    public static readonly DiagnosticDescriptor GranularityNotCompactable = Create(
+        "PRUNE030",
+        "The layer's granularity removes no whole unit, so Compact() does not shrink it",
+        "Compact() removes no unit of '{0}' for its granularity {1}: {1} removes no whole filter, output neuron or input channel, so the pruned weights stay in the compacted model as zeros",
+        DiagnosticSeverity.Info);
+
+    public static readonly DiagnosticDescriptor ForwardNotFollowed = Create(
+        "PRUNE031",
+        "Compact() cannot follow this code of forward",
+        "Compact() keeps every {1} of '{0}': {2}",
+        DiagnosticSeverity.Info);
+
+    public static readonly DiagnosticDescriptor ChannelsAtModelBoundary = Create(
+        "PRUNE032",
+        "The pruned channels are the model's input or output",
+        "Compact() keeps every {1} of '{0}': {2}",
+        DiagnosticSeverity.Info);
+
+    public static readonly DiagnosticDescriptor FlattenedSizeNotKnown = Create(
+        "PRUNE033",
+        "A Linear reads flattened channels whose block size is not known at compile time",
+        "Compact() keeps every {1} of '{0}': {2}",
+        DiagnosticSeverity.Info);
+
+    public static readonly DiagnosticDescriptor LayerCannotBeCompacted = Create(
+        "PRUNE034",
+        "Compact() cannot rebuild this layer",
+        "Compact() keeps every {1} of '{0}': {2}",
+        DiagnosticSeverity.Info);
+
+    public static readonly DiagnosticDescriptor CompactNeedsParameterlessConstructor = Create(
+        "PRUNE035",
+        "Compact() needs a constructor without parameters",
+        "Compact() is not generated for '{0}': it builds the compacted model with a constructor that takes no arguments, and '{0}' has none",
+        DiagnosticSeverity.Info);
 }

@@ -38,7 +38,13 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.LayerGranularityWithLocalScope,
         DiagnosticDescriptors.UndefinedEnumValue,
         DiagnosticDescriptors.NOfMUnderGlobalScope,
-        DiagnosticDescriptors.GlobalSparsityTakesLastGroups);
+        DiagnosticDescriptors.GlobalSparsityTakesLastGroups,
+        DiagnosticDescriptors.GranularityNotCompactable,
+        DiagnosticDescriptors.ForwardNotFollowed,
+        DiagnosticDescriptors.ChannelsAtModelBoundary,
+        DiagnosticDescriptors.FlattenedSizeNotKnown,
+        DiagnosticDescriptors.LayerCannotBeCompacted,
+        DiagnosticDescriptors.CompactNeedsParameterlessConstructor);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -60,6 +66,7 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
         if (ModelParser.UsesPrune(type, pruneAttribute))
         {
             ModelParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
+            Compaction.CompactionParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
         }
         else
         {

@@ -165,6 +165,9 @@ public sealed class CodeFixTests
             CodeActionEquivalenceKey = equivalenceKey,
             CodeActionVerifier = (action, verifier) => verifier.Equal(title, action.Title),
         };
+
+        // Compaction's information diagnostics (PRUNE030-039) are about forward, which these sources leave as a stub.
+        test.DisabledDiagnostics.AddRange(Enumerable.Range(30, 10).Select(id => $"PRUNE0{id}"));
         await test.RunAsync();
     }
 

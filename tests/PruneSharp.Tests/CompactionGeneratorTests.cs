@@ -1,0 +1,305 @@
+extern alias generator;
+
+using System.Collections;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using CompactionGenerator = generator::PruneSharp.Generator.Compaction.CompactionGenerator;
+using CompactionParser = generator::PruneSharp.Generator.Compaction.CompactionParser;
+using CompactionSpec = generator::PruneSharp.Generator.Compaction.CompactionSpec;
+using CompactionTrackingNames = generator::PruneSharp.Generator.Compaction.CompactionTrackingNames;
+using PruneGenerator = generator::PruneSharp.Generator.PruneGenerator;
+
+namespace PruneSharp.Tests;
+
+/// <summary>
+/// The compaction generator: the dependency graph it reads from forward (channel groups, rebuilt layers, BatchNorm
+/// links), the generated code (snapshots), its pipeline, and that it never throws on half-typed source.
+/// </summary>
+public sealed class CompactionGeneratorTests
+{
+    /// <summary>The models CompactionTests run, in a namespace of their own so they do not clash with the compiled ones.</summary>
+    internal static readonly string CompactionModels = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "tests", "PruneSharp.Tests", "CompactionModels.cs"))
+        .Replace("namespace PruneSharp.Tests.Compaction;", "namespace CompactionSamples;", StringComparison.Ordinal);
+
+    [Fact]
+    public void Sample_cnn_chains_each_layer_to_the_next_through_flatten()
+    {
+        var spec = Parse(CompactionModels, "CompactionSamples.SampleCnn");
+        Assert.Equal(["conv1 → conv2", "conv2 → fc1", "fc1 → fc2"], Groups(spec));
+        Assert.Equal(["conv1 out 0", "conv2 out 1 in 0", "fc1 out 2 in 1", "fc2 in 2"], Rebuilds(spec));
+        Assert.Equal(["conv1", "conv2", "fc1"], spec.BiasZeroings.Select(layer => layer.Name));
+        Assert.Empty(spec.BatchNormZeroings);
+        Assert.True(spec.EmitsCompact);
+    }
+
+    [Fact]
+    public void Batch_norms_follow_the_layer_before_them()
+    {
+        var spec = Parse(CompactionModels, "CompactionSamples.BatchNormCnn");
+        Assert.Equal(["conv1 → conv2 | bn1", "conv2 → fc1 | bn2", "fc1 → fc2 | bn3"], Groups(spec));
+        Assert.Equal(["conv1 out 0", "bn1 out 0", "conv2 out 1 in 0", "bn2 out 1", "fc1 out 2 in 1", "bn3 out 2", "fc2 in 2"], Rebuilds(spec));
+        Assert.Equal(["bn1 after conv1", "bn2 after conv2", "bn3 after fc1"], BatchNormZeroings(spec));
+    }
+
+    [Fact]
+    public void A_residual_addition_couples_both_branches_into_one_group()
+    {
+        var spec = Parse(CompactionModels, "CompactionSamples.ResidualNet");
+        Assert.Equal(
+            ["stem, blockConv2 → blockConv1, head | stemBn, blockBn2", "blockConv1 → blockConv2 | blockBn1", "head → fc"],
+            Groups(spec));
+        Assert.Equal("stem + blockConv2", spec.Groups[0].Name);
+        Assert.Equal(
+            ["stem out 0", "stemBn out 0", "blockConv1 out 1 in 0", "blockBn1 out 1", "blockConv2 out 0 in 1", "blockBn2 out 0", "head out 2 in 0", "fc in 2"],
+            Rebuilds(spec));
+        Assert.Equal(["stemBn after stem", "blockBn1 after blockConv1", "blockBn2 after blockConv2"], BatchNormZeroings(spec));
+    }
+
+    [Fact]
+    public void Column_pruning_puts_the_unpruned_producer_in_the_group()
+    {
+        var spec = Parse(CompactionModels, "CompactionSamples.ColumnPrunedMlp");
+        Assert.Equal(["hidden → classifier"], Groups(spec));
+        Assert.Equal(["hidden out 0", "classifier in 0"], Rebuilds(spec));
+        Assert.Equal(["classifier"], spec.BiasZeroings.Select(layer => layer.Name));
+    }
+
+    [Fact]
+    public void Views_reshapes_functional_forms_and_pass_through_modules_are_followed()
+    {
+        var spec = Parse(TestSources.Usings + """
+            [Prune(Granularity.Filter, 0.5)]
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                private readonly Conv2d a = Conv2d(3, 8, 3);
+                private readonly Conv2d b = Conv2d(8, 8, 3);
+                private readonly Conv2d c = Conv2d(8, 8, 1);
+                private readonly Conv2d d = Conv2d(8, 4, 1);
+                private readonly Sequential act = Sequential(ReLU(), Dropout2d(0.1));
+                private readonly Sequential pool = Sequential(("pool", MaxPool2d(1)), ("id", Identity()));
+                private readonly Linear fc = Linear(8 * 4 * 4, 10);
+                private readonly Linear fc2 = Linear(8 * 4 * 4, 10);
+                private readonly Linear fc3 = Linear(4, 10);
+                public Model() : base("m") => RegisterComponents();
+                public override Tensor forward(Tensor input)
+                {
+                    using var scope = NewDisposeScope();
+                    Tensor x = pool.forward(act.call(a.forward(input))).relu();
+                    x = functional.leaky_relu(b.forward(x), 0.1) * 0.5;
+                    var y = TorchSharp.torch.nn.functional.adaptive_avg_pool2d(c.forward(x), 4);
+                    var z = fc.forward(y.view(y.size(0), -1)) + fc2.forward(flatten(y, 1) / 2);
+                    var w = fc3.forward(d.forward(x).mean(new long[] { -1, -2 }, keepdim: false) + d.forward(x).sum(2, 3));
+                    return (z + w).MoveToOuterDisposeScope();
+                }
+            }
+            """, "Model");
+        Assert.Equal(["a → b", "b → c, d", "c → fc, fc2", "d → fc3"], Groups(spec));
+    }
+
+    [Fact]
+    public void Code_that_is_not_followed_blocks_every_layer_it_touches()
+    {
+        var spec = Parse(TestSources.Usings + """
+            [Prune(Granularity.Filter, 0.5)]
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                private readonly Conv2d a = Conv2d(3, 8, 3);
+                private readonly Conv2d b = Conv2d(8, 8, 3);
+                private readonly Conv2d c = Conv2d(16, 8, 3);
+                private readonly Conv2d d = Conv2d(8, 8, 3);
+                private readonly Conv2d e = Conv2d(8, 8, 3);
+                private readonly Conv2d f = Conv2d(8, 8, 3);
+                public Model() : base("m") => RegisterComponents();
+                public override Tensor forward(Tensor input)
+                {
+                    var x = a.forward(input);
+                    var y = b.forward(x);
+                    x = c.forward(cat(new[] { x, y }, 1));
+                    if (input.shape[0] > 1) x = d.forward(x);
+                    x = e.forward(x);
+                    return f.forward(functional.sigmoid(x));
+                }
+            }
+            """, "Model");
+
+        // a, b: their outputs reach cat; c: its output reaches the if; d: inside the if; e: its output reaches sigmoid
+        // (sigmoid(0) is not 0); f: the model's output. Nothing can shrink.
+        Assert.Empty(spec.Groups);
+        Assert.Empty(spec.Rebuilds);
+        Assert.Equal(["a", "b", "c", "d", "e", "f"], spec.BiasZeroings.Select(layer => layer.Name));
+    }
+
+    [Fact]
+    public void A_linear_on_the_model_input_keeps_its_features_last_so_only_a_flatten_of_them_blocks()
+    {
+        var spec = Parse(TestSources.Usings + """
+            [Prune(Granularity.Row, 0.5)]
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                private readonly Linear fc1 = Linear(16, 32);
+                private readonly BatchNorm1d bn = BatchNorm1d(32);
+                private readonly Linear fc2 = Linear(32, 32);
+                private readonly Linear fc3 = Linear(32, 8);
+                private readonly Linear fc4 = Linear(64, 8);
+                public Model() : base("m") => RegisterComponents();
+                public override Tensor forward(Tensor input)
+                {
+                    var x = fc2.forward(functional.relu(bn.forward(fc1.forward(input))));
+                    return fc3.forward(x) + fc4.forward(fc3.forward(input).flatten(1));
+                }
+            }
+            """, "Model");
+
+        // fc1 → bn → fc2: a Linear's features and BatchNorm1d's agree on a [N, C] tensor. fc2 → fc3 stays: fc3's
+        // output is returned. fc3 on the input may give [N, T, 8], whose flatten is not channel-major: that blocks too.
+        Assert.Equal(["fc1 → fc2 | bn"], Groups(spec));
+    }
+
+    [Fact]
+    public void A_model_without_a_parameterless_constructor_gets_only_zero_pruned_channels()
+    {
+        var (result, diagnostics) = Generate(TestSources.UnknownShapes);
+        Assert.DoesNotContain(diagnostics, diagnostic => diagnostic.Severity == DiagnosticSeverity.Error);
+        var compact = Assert.Single(result.GeneratedSources, source => source.HintName.EndsWith(".Compact.g.cs", StringComparison.Ordinal)).SourceText.ToString();
+        Assert.DoesNotContain("public RuntimeSized Compact()", compact, StringComparison.Ordinal);
+        Assert.Contains("public void ZeroPrunedChannels()", compact, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Compaction_models_generate_code_that_compiles() => VerifyGenerated(CompactionModels);
+
+    [Fact]
+    public void Readme_small_cnn() => VerifyGenerated(TestSources.SmallCnn);
+
+    /// <summary>Nested in a static class; its grouped conv blocks every group, so Compact() only copies.</summary>
+    [Fact]
+    public void Nested_model_with_no_group_to_shrink() => VerifyGenerated(TestSources.Nested);
+
+    [Fact]
+    public void Pipeline_outputs_hold_no_symbols_syntax_or_compilations_and_rerun_from_cache()
+    {
+        var compilation = CompilationHelper.Compile(CompactionModels, TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.Nested);
+        var driver = CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var result = driver.GetRunResult().Results.Single(run => run.Generator.GetGeneratorType() == typeof(CompactionGenerator));
+        var visited = 0;
+        foreach (var name in new[] { CompactionTrackingNames.ClassTargets, CompactionTrackingNames.MemberTargets, CompactionTrackingNames.Specs })
+        {
+            foreach (var (value, _) in result.TrackedSteps[name].SelectMany(step => step.Outputs))
+            {
+                AssertNoRoslynObjects(value, name, new HashSet<object>(ReferenceEqualityComparer.Instance));
+                visited++;
+            }
+        }
+
+        Assert.True(visited >= 7, $"only {visited} outputs were walked");
+
+        var rerun = driver.RunGenerators(compilation.Clone()).GetRunResult().Results.Single(run => run.Generator.GetGeneratorType() == typeof(CompactionGenerator));
+        Assert.All(rerun.TrackedOutputSteps.SelectMany(step => step.Value).SelectMany(step => step.Outputs), output => Assert.Equal(IncrementalStepRunReason.Cached, output.Reason));
+    }
+
+    [Fact]
+    public void Editing_forward_changes_the_plan()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.SmallCnn);
+        var driver = CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(Microsoft.CodeAnalysis.Text.SourceText.From(
+            tree.ToString().Replace("conv2.forward(conv1.forward(input))", "conv2.forward(cat(new[] { conv1.forward(input) }, 1))", StringComparison.Ordinal))));
+
+        var rerun = driver.RunGenerators(edited).GetRunResult().Results.Single(run => run.Generator.GetGeneratorType() == typeof(CompactionGenerator));
+        Assert.Contains(rerun.TrackedSteps[CompactionTrackingNames.Specs].SelectMany(step => step.Outputs), output => output.Reason == IncrementalStepRunReason.Modified);
+        Assert.DoesNotContain(".AddProducer(\"conv1\"", rerun.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Generator_never_throws_on_mutated_or_truncated_sources()
+    {
+        string[] seeds = [CompactionModels, TestSources.SmallCnn, TestSources.UnknownShapes];
+        var seedTokens = seeds.Select(seed => CSharpSyntaxTree.ParseText(seed).GetRoot().DescendantTokens().Select(token => token.ToFullString()).ToArray()).ToArray();
+        var random = new Random(20261127);
+        var failures = new List<string>();
+        var generated = 0;
+        const int Cases = 300;
+        for (var index = 0; index < Cases && failures.Count < 3; index++)
+        {
+            var tokens = seedTokens[random.Next(seedTokens.Length)].ToList();
+            var deletions = random.Next(1, 4);
+            for (var deletion = 0; deletion < deletions && tokens.Count > 1; deletion++) tokens.RemoveAt(random.Next(tokens.Count));
+            var source = string.Concat(tokens);
+            var run = CreateDriver().RunGenerators(CompilationHelper.Compile(source)).GetRunResult().Results.Single(result => result.Generator.GetGeneratorType() == typeof(CompactionGenerator));
+            if (run.Exception is not null) failures.Add($"case {index}: {run.Exception}\n{source}");
+            if (!run.GeneratedSources.IsEmpty) generated++;
+        }
+
+        Assert.True(failures.Count == 0, string.Join("\n\n", failures));
+        Assert.True(generated > Cases / 4, $"the generator produced code for only {generated} of {Cases} sources");
+    }
+
+    private static CompactionSpec Parse(string source, string metadataName)
+    {
+        var compilation = CompilationHelper.Compile(source);
+        Assert.DoesNotContain(compilation.GetDiagnostics(), diagnostic => diagnostic.Severity == DiagnosticSeverity.Error);
+        var type = compilation.GetTypeByMetadataName(metadataName) ?? throw new InvalidOperationException($"no type {metadataName}");
+        return CompactionParser.Parse(type, compilation, null, CancellationToken.None) ?? throw new InvalidOperationException($"no compaction spec for {metadataName}");
+    }
+
+    /// <summary>Each group as "producers → consumers | batch norms".</summary>
+    private static IEnumerable<string> Groups(CompactionSpec spec) =>
+        spec.Groups.Select(group =>
+            string.Join(", ", group.Producers.Select(layer => layer.Name)) + " → " + string.Join(", ", group.Consumers.Select(layer => layer.Name)) +
+            (group.BatchNorms.IsEmpty ? string.Empty : " | " + string.Join(", ", group.BatchNorms.Select(layer => layer.Name))));
+
+    /// <summary>Each rebuilt layer as "name out G in G" (a side that keeps every channel is left out).</summary>
+    private static IEnumerable<string> Rebuilds(CompactionSpec spec) =>
+        spec.Rebuilds.Select(rebuild =>
+            rebuild.Layer.Name + (rebuild.OutputGroup >= 0 ? $" out {rebuild.OutputGroup}" : string.Empty) + (rebuild.InputGroup >= 0 ? $" in {rebuild.InputGroup}" : string.Empty));
+
+    private static IEnumerable<string> BatchNormZeroings(CompactionSpec spec) =>
+        spec.BatchNormZeroings.Select(zeroing => $"{zeroing.BatchNorm.Name} after {string.Join(" + ", zeroing.Producers.Select(layer => layer.Name))}");
+
+    private static GeneratorDriver CreateDriver(bool trackSteps = false) =>
+        CSharpGeneratorDriver.Create(
+            [new PruneGenerator().AsSourceGenerator(), new CompactionGenerator().AsSourceGenerator()],
+            parseOptions: CompilationHelper.ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+
+    private static (GeneratorRunResult Result, IReadOnlyList<Diagnostic> Diagnostics) Generate(params string[] sources)
+    {
+        var driver = CreateDriver().RunGeneratorsAndUpdateCompilation(CompilationHelper.Compile(sources), out var output, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        return (driver.GetRunResult().Results.Single(run => run.Generator.GetGeneratorType() == typeof(CompactionGenerator)), output.GetDiagnostics());
+    }
+
+    private static void VerifyGenerated(string source, [CallerMemberName] string testName = "")
+    {
+        var (result, diagnostics) = Generate(source);
+        Assert.DoesNotContain(diagnostics, diagnostic => diagnostic.Severity >= DiagnosticSeverity.Warning);
+        Assert.NotEmpty(result.GeneratedSources);
+        foreach (var file in result.GeneratedSources)
+        {
+            var text = file.SourceText.ToString();
+            Assert.StartsWith("// <auto-generated/>\n#nullable enable\n", text);
+            Assert.EndsWith(".Compact.g.cs", file.HintName);
+            Snapshots.Verify($"{nameof(CompactionGeneratorTests)}.{testName}#{file.HintName}", text);
+        }
+    }
+
+    private static void AssertNoRoslynObjects(object? value, string path, HashSet<object> seen)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum) return;
+        Assert.False(value is ISymbol or SyntaxNode or Compilation or SemanticModel or SyntaxTree or Location, $"{path} holds a {value.GetType().Name}");
+        if (!value.GetType().IsValueType && !seen.Add(value)) return;
+        if (value is IEnumerable items)
+        {
+            var index = 0;
+            foreach (var item in items) AssertNoRoslynObjects(item, $"{path}[{index++}]", seen);
+        }
+
+        foreach (var field in value.GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
+        {
+            AssertNoRoslynObjects(field.GetValue(value), $"{path}.{field.Name}", seen);
+        }
+    }
+}
