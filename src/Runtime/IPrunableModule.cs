@@ -11,6 +11,12 @@ public interface IPrunableModule
     /// <summary>The pruned layers, in declaration order.</summary>
     IReadOnlyList<PrunedLayer> PrunedLayers { get; }
 
+    /// <summary>
+    /// Whether the layers are pruned each to its own sparsity (<see cref="PruningScope.Local"/>) or ranked together
+    /// (<see cref="PruningScope.Global"/>), as the class-level attribute declares.
+    /// </summary>
+    PruningScope PruningScope { get; }
+
     /// <summary>Computes every pruned layer's mask at its declared sparsity and stores it with the layer (buffer <c>weight_mask</c>).</summary>
     void ComputeMasks();
 
