@@ -24,8 +24,9 @@ public class MaskBenchmarks
     [Params("conv 64x64x3x3", "conv 512x512x3x3", "linear 1000x2048")]
     public string Shape { get; set; } = "";
 
-    [Params(PruneSharp.Granularity.Weight, PruneSharp.Granularity.Kernel, PruneSharp.Granularity.Filter)]
-    public PruneSharp.Granularity Granularity { get; set; }
+    // A string, not the enum: BenchmarkDotNet's generated project sees the generator's copy of the enum too.
+    [Params("Weight", "Kernel", "Filter")]
+    public string Granularity { get; set; } = "";
 
     [GlobalSetup]
     public void Setup()
@@ -37,7 +38,8 @@ public class MaskBenchmarks
             _ => (LayerKind.Linear, new long[] { 1000, 2048 }),
         };
         // Linear has no Kernel or Filter: the analogues are Weight and Row.
-        var granularity = kind == LayerKind.Linear && Granularity != PruneSharp.Granularity.Weight ? PruneSharp.Granularity.Row : Granularity;
+        var declared = Enum.Parse<PruneSharp.Granularity>(Granularity);
+        var granularity = kind == LayerKind.Linear && declared != PruneSharp.Granularity.Weight ? PruneSharp.Granularity.Row : declared;
         Granularities.TryGetReducedDims(kind, granularity, out var dims);
 
         manual_seed(1);

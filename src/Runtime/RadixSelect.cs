@@ -116,15 +116,29 @@ internal static class RadixSelect
         // Bracket the threshold from a sample, count and gather in one vectorized pass, and fall back to the histogram
         // when the bracket misses (never wrong, only slower).
         var (low, high) = SampleBracket(values, existingMask, pruned - 1);
+
+        // Key 0 (already pruned) is counted apart and never gathered: in training, repeated updates find half the
+        // weights masked, and gathering them would make the bracket as large as the layer.
+        low = Math.Max(low, 1u);
+        high = Math.Max(high, low);
         var scan = ScanBracket(values, existingMask, low, high, candidates);
         if (scan.SawNaN) return false;
-        if (scan.Below > pruned - 1 || scan.Below + scan.Count <= pruned - 1)
+        var rank = pruned - 1;
+        if (scan.Zeros > rank)
+        {
+            // The threshold is the masked key itself: the first `pruned` masked weights go, in index order.
+            WriteMask(values, existingMask, 0, pruned, scan.Zeros, mask);
+            return true;
+        }
+
+        var below = scan.Zeros + scan.Below;
+        if (below > rank || below + scan.Count <= rank)
         {
             return MaskLowestMagnitudesByHistogram(values, existingMask, pruned, candidates, mask);
         }
 
-        var (threshold, belowInBracket) = NthCandidateKey(MemoryMarshal.Cast<int, uint>(candidates[..scan.Count]), pruned - 1 - scan.Below, low, high);
-        WriteMask(values, existingMask, threshold, pruned - scan.Below - belowInBracket, mask);
+        var (threshold, belowInBracket, atThreshold) = NthCandidateKey(MemoryMarshal.Cast<int, uint>(candidates[..scan.Count]), rank - below, low, high);
+        WriteMask(values, existingMask, threshold, pruned - below - belowInBracket, atThreshold, mask);
         return true;
     }
 
@@ -156,7 +170,7 @@ internal static class RadixSelect
         return (low, high);
     }
 
-    private readonly record struct BracketScan(int Below, int Count, bool SawNaN);
+    private readonly record struct BracketScan(int Zeros, int Below, int Count, bool SawNaN);
 
     /// <summary>For each 8-bit lane mask, the permutation that moves the selected lanes to the front, in order.</summary>
     private static readonly Vector256<int>[] LeftPackPermutations = CreateLeftPackPermutations();
@@ -185,6 +199,7 @@ internal static class RadixSelect
     {
         const uint NaNAbove = 0x7F80_0001u;
         var masked = !existingMask.IsEmpty;
+        var zeros = 0;
         var below = 0;
         var count = 0;
         var index = 0;
@@ -214,7 +229,9 @@ internal static class RadixSelect
                     keys = Vector256.AndNot(keys, pruned);
                 }
 
-                below += BitOperations.PopCount(Vector256.LessThan(keys, lowVector).ExtractMostSignificantBits());
+                var isZero = Vector256.Equals(keys, Vector256<uint>.Zero);
+                zeros += BitOperations.PopCount(isZero.ExtractMostSignificantBits());
+                below += BitOperations.PopCount(Vector256.AndNot(Vector256.LessThan(keys, lowVector), isZero).ExtractMostSignificantBits());
                 var inBracket = Vector256.LessThanOrEqual(keys - lowVector, widthVector).ExtractMostSignificantBits();
                 if (Avx2.IsSupported)
                 {
@@ -243,25 +260,26 @@ internal static class RadixSelect
             var key = MagnitudeKey(values[index]);
             nan |= key > NaNAbove;
             if (masked && existingMask[index] == 0f) key = 0;
-            if (key < low) below++;
+            if (key == 0) zeros++;
+            else if (key < low) below++;
             else if (key <= high) candidates[count++] = (int)key;
         }
 
-        return new BracketScan(below, count, nan);
+        return new BracketScan(zeros, below, count, nan);
     }
 
     /// <summary>
     /// The key of rank <paramref name="rank"/> among the gathered <paramref name="keys"/> (all in [low, high]), and how
     /// many are smaller: a histogram of <c>key − low</c> scaled to at most 65,536 buckets, then one within the bucket.
     /// </summary>
-    private static (uint Threshold, int Below) NthCandidateKey(ReadOnlySpan<uint> keys, int rank, uint low, uint high)
+    private static (uint Threshold, int Below, int AtThreshold) NthCandidateKey(ReadOnlySpan<uint> keys, int rank, uint low, uint high)
     {
         var width = high - low;
         var shift = width < Buckets ? 0 : 32 - BitOperations.LeadingZeroCount(width) - DigitBits;
         var histogram = Histogram();
         foreach (var key in keys) histogram[(int)((key - low) >> shift)]++;
         var (bucket, below) = Find(histogram, rank);
-        if (shift == 0) return (low + (uint)bucket, below);
+        if (shift == 0) return (low + (uint)bucket, below, histogram[bucket]);
 
         histogram = Histogram();
         var lowBits = (1u << shift) - 1;
@@ -272,15 +290,23 @@ internal static class RadixSelect
         }
 
         var (within, belowWithin) = Find(histogram, rank - below);
-        return (low + ((uint)bucket << shift) + (uint)within, below + belowWithin);
+        return (low + ((uint)bucket << shift) + (uint)within, below + belowWithin, histogram[within]);
     }
 
     /// <summary>
     /// Writes the mask in one vectorized pass: keys below the threshold are pruned, keys above kept, and of the keys
     /// at it the first <paramref name="tiesToPrune"/> in index order are pruned.
     /// </summary>
-    private static void WriteMask(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, uint threshold, int tiesToPrune, Span<float> mask)
+    private static void WriteMask(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, uint threshold, int tiesToPrune, int keysAtThreshold, Span<float> mask)
     {
+        if (tiesToPrune == keysAtThreshold)
+        {
+            // Every key at the threshold goes (the usual case, and the steady state of repeated updates): one more
+            // than the threshold is a threshold without ties.
+            threshold++;
+            tiesToPrune = 0;
+        }
+
         var masked = !existingMask.IsEmpty;
         var index = 0;
         if (Vector256.IsHardwareAccelerated)

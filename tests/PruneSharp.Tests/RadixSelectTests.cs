@@ -62,6 +62,14 @@ public sealed class RadixSelectTests
         layer.UpdateMask(0.6);
         Assert.Equal(expected, layer.Mask!.data<float>().ToArray());
 
+        // The same sparsity again (the steady state while training): exactly the masked weights stay pruned.
+        var steady = ReferencePruning.Mask(reference with { Weight = first, ExistingMask = expected }, 0.6)!;
+        Set(linear.weight!, first);
+        layer.UpdateMask(0.6);
+        Assert.Equal(steady, layer.Mask!.data<float>().ToArray());
+        Assert.Equal(expected, steady);
+        Set(linear.weight!, second);
+
         // A lower sparsity keeps the lowest-index part of the existing mask: the threshold falls among masked weights.
         expected = ReferencePruning.Mask(reference with { Weight = second, ExistingMask = expected }, 0.2)!;
         layer.UpdateMask(0.2);
