@@ -9,6 +9,9 @@
 #
 # Idempotent: where the symbol is already present (Ubuntu 24.04+, Debian 13+, or a second run)
 # it changes nothing. On a system it cannot fix it stops with a message saying what is needed.
+#
+# It also installs Fashion-MNIST for samples/FashionMnist and its tests: the Debian/Ubuntu package
+# dataset-fashion-mnist (IDX files in /usr/share/datasets/fashion-mnist), only when it is missing.
 set -euo pipefail
 
 say() { printf 'setup: %s\n' "$*"; }
@@ -33,8 +36,33 @@ has_required_glibcxx() {
     [ -n "$lib" ] && [ -r "$lib" ] && grep -aq "$required_glibcxx" "$lib"
 }
 
+fashion_mnist_dir=/usr/share/datasets/fashion-mnist
+
+ensure_fashion_mnist() {
+    if dpkg-query -W -f='${Status}' dataset-fashion-mnist 2>/dev/null | grep -q "install ok installed"; then
+        return 0
+    fi
+    if [ -r "$fashion_mnist_dir/train-images-idx3-ubyte.gz" ]; then
+        return 0
+    fi
+    command -v apt-get >/dev/null 2>&1 || die "Fashion-MNIST is not in $fashion_mnist_dir and there is no apt-get to install the package dataset-fashion-mnist; put the four IDX files there (or pass --data DIR to the sample)."
+    local sudo_prefix=()
+    if [ "$(id -u)" -ne 0 ]; then
+        command -v sudo >/dev/null 2>&1 || die "installing dataset-fashion-mnist needs root; run this script as root or install sudo."
+        sudo_prefix=(sudo)
+    fi
+    say "installing Fashion-MNIST (Debian package dataset-fashion-mnist) into $fashion_mnist_dir."
+    export DEBIAN_FRONTEND=noninteractive
+    if ! "${sudo_prefix[@]}" apt-get install -y -q -o Dpkg::Use-Pty=0 dataset-fashion-mnist >/dev/null 2>&1; then
+        "${sudo_prefix[@]}" apt-get update -q -o Dpkg::Use-Pty=0 >/dev/null
+        "${sudo_prefix[@]}" apt-get install -y -q -o Dpkg::Use-Pty=0 dataset-fashion-mnist >/dev/null
+    fi
+    [ -r "$fashion_mnist_dir/train-images-idx3-ubyte.gz" ] || die "dataset-fashion-mnist was installed, but $fashion_mnist_dir/train-images-idx3-ubyte.gz is not there."
+}
+
 if has_required_glibcxx; then
     say "libstdc++ provides $required_glibcxx: nothing to do."
+    ensure_fashion_mnist
     exit 0
 fi
 
@@ -77,3 +105,4 @@ export DEBIAN_FRONTEND=noninteractive
 
 has_required_glibcxx || die "libstdc++6 from trixie was installed, but $(find_libstdcxx) still lacks $required_glibcxx."
 say "libstdc++ now provides $required_glibcxx."
+ensure_fashion_mnist
