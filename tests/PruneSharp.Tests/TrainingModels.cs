@@ -55,6 +55,8 @@ public sealed class HandPrunedModel : Module<Tensor, Tensor>, IPrunableModule
 
     public IReadOnlyList<PrunedLayer> PrunedLayers => _layers;
 
+    public PruningScope PruningScope => PruningScope.Local;
+
     public void ComputeMasks()
     {
         foreach (var layer in _layers) layer.UpdateMask();
