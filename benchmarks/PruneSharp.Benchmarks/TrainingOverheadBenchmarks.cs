@@ -27,14 +27,15 @@ public class TrainingOverheadBenchmarks
     private bool _flip;
 
     /// <summary>Structured (Filter on the convolutions, Row on fc1) or unstructured (Weight everywhere) pruning.</summary>
-    [Params(PruneSharp.Granularity.Filter, PruneSharp.Granularity.Weight)]
-    public PruneSharp.Granularity Granularity { get; set; }
+    // A string, not the enum: BenchmarkDotNet's generated project sees the generator's copy of the enum too.
+    [Params("Filter", "Weight")]
+    public string Granularity { get; set; } = "";
 
     [GlobalSetup]
     public void Setup()
     {
         manual_seed(1);
-        _model = new SampleCnn(Granularity);
+        _model = new SampleCnn(Enum.Parse<PruneSharp.Granularity>(Granularity));
         _optimizer = optim.Adam(_model.parameters(), 1e-3);
         _sparsifier = new Sparsifier(_model.Layers, _ => SparsitySchedule.Create(Schedule.Agp, 0.7));
         _input = randn(64, 1, 28, 28);
