@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Text;
 
 namespace PruneSharp.Generator;
 
@@ -195,31 +194,4 @@ internal static class Emitter
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string Literal(double value) => value.ToString("R", CultureInfo.InvariantCulture) + (value % 1 == 0 ? ".0" : string.Empty);
-
-    /// <summary>An indenting line writer.</summary>
-    private sealed class CodeWriter
-    {
-        private readonly StringBuilder _text = new();
-        private int _depth;
-
-        public void Line(string line = "")
-        {
-            if (line.Length > 0) _text.Append(' ', _depth * 4).Append(line);
-            _text.Append('\n');
-        }
-
-        public void Open()
-        {
-            Line("{");
-            _depth++;
-        }
-
-        public void Close(string closing = "}")
-        {
-            _depth--;
-            Line(closing);
-        }
-
-        public override string ToString() => _text.ToString();
-    }
 }

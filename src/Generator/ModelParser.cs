@@ -96,17 +96,10 @@ internal static class ModelParser
 
         if (!classIsValid) return null;
 
-        var containingTypes = new List<ContainingTypeSpec>();
-        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-        {
-            containingTypes.Insert(0, new ContainingTypeSpec(TypeKeyword(outer), outer.Name));
-        }
-
-        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : string.Empty;
-        var hintName = string.Join(".", new[] { ns }.Concat(containingTypes.Select(t => t.Name)).Concat(new[] { type.Name }).Where(part => part.Length > 0)) + ".Prune.g.cs";
+        var (ns, containingTypes, hintName) = Placement(type, ".Prune.g.cs");
         return new ModelSpec(
             ns,
-            new EquatableArray<ContainingTypeSpec>(containingTypes.ToArray()),
+            containingTypes,
             type.Name,
             hintName,
             context.Scope,
@@ -436,6 +429,23 @@ internal static class ModelParser
         symbol.GetAttributes().FirstOrDefault(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, pruneAttribute));
 
     private static bool IsFraction(double value) => value >= 0.0 && value <= 1.0;
+
+    /// <summary>
+    /// Where generated code for <paramref name="type"/> goes: its namespace, the types it is nested in (outermost
+    /// first), and a hint name unique per class, ending in <paramref name="suffix"/>.
+    /// </summary>
+    internal static (string Namespace, EquatableArray<ContainingTypeSpec> ContainingTypes, string HintName) Placement(INamedTypeSymbol type, string suffix)
+    {
+        var containingTypes = new List<ContainingTypeSpec>();
+        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
+        {
+            containingTypes.Insert(0, new ContainingTypeSpec(TypeKeyword(outer), outer.Name));
+        }
+
+        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : string.Empty;
+        var hintName = string.Join(".", new[] { ns }.Concat(containingTypes.Select(t => t.Name)).Concat(new[] { type.Name }).Where(part => part.Length > 0)) + suffix;
+        return (ns, new EquatableArray<ContainingTypeSpec>(containingTypes.ToArray()), hintName);
+    }
 
     private static string TypeKeyword(INamedTypeSymbol type) => type switch
     {

@@ -7,6 +7,8 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
+using static PruneSharp.Generator.OperationValues;
+
 namespace PruneSharp.Generator;
 
 /// <summary>
@@ -125,36 +127,6 @@ internal static class ShapeInference
         }
 
         return null;
-    }
-
-    private static long? Constant(Dictionary<string, IOperation> arguments, string name) =>
-        arguments.TryGetValue(name, out var value) ? Constant(value) : null;
-
-    private static long? Constant(IOperation operation)
-    {
-        var constant = operation.ConstantValue;
-        if (!constant.HasValue || constant.Value is null) return null;
-        return constant.Value switch
-        {
-            int value => value,
-            long value => value,
-            short value => value,
-            ushort value => value,
-            byte value => value,
-            sbyte value => value,
-            uint value => value,
-            _ => null,
-        };
-    }
-
-    private static IOperation? Unwrap(IOperation? operation)
-    {
-        while (operation is IConversionOperation or IParenthesizedOperation)
-        {
-            operation = operation is IConversionOperation conversion ? conversion.Operand : ((IParenthesizedOperation)operation).Operand;
-        }
-
-        return operation;
     }
 }
 

@@ -1,5 +1,4 @@
 using System.Linq;
-using System.Text;
 
 namespace PruneSharp.Generator.Compaction;
 
@@ -180,31 +179,4 @@ internal static class CompactionEmitter
     private static string Group(int index) => index < 0 ? "null" : $"groups[{index}]";
 
     private static string Names(EquatableArray<LayerReference> layers) => string.Join(", ", layers.Select(layer => layer.Name));
-
-    /// <summary>An indenting line writer.</summary>
-    private sealed class CodeWriter
-    {
-        private readonly StringBuilder _text = new();
-        private int _depth;
-
-        public void Line(string line = "")
-        {
-            if (line.Length > 0) _text.Append(' ', _depth * 4).Append(line);
-            _text.Append('\n');
-        }
-
-        public void Open()
-        {
-            Line("{");
-            _depth++;
-        }
-
-        public void Close(string closing = "}")
-        {
-            _depth--;
-            Line(closing);
-        }
-
-        public override string ToString() => _text.ToString();
-    }
 }

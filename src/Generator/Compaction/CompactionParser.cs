@@ -7,6 +7,8 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
+using static PruneSharp.Generator.OperationValues;
+
 namespace PruneSharp.Generator.Compaction;
 
 /// <summary>
@@ -74,17 +76,10 @@ internal static class CompactionParser
             .Select(layer => new BatchNormZeroingSpec(Reference(layer.Member), new EquatableArray<LayerReference>(layer.BatchNormInputs.Layers.Select(index => Reference(layers[index].Member)).ToArray())))
             .ToArray();
 
-        var containingTypes = new List<ContainingTypeSpec>();
-        for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType)
-        {
-            containingTypes.Insert(0, new ContainingTypeSpec(TypeKeyword(outer), outer.Name));
-        }
-
-        var ns = type.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : string.Empty;
-        var hintName = string.Join(".", new[] { ns }.Concat(containingTypes.Select(outer => outer.Name)).Concat(new[] { type.Name }).Where(part => part.Length > 0)) + ".Compact.g.cs";
+        var (ns, containingTypes, hintName) = ModelParser.Placement(type, ".Compact.g.cs");
         return new CompactionSpec(
             ns,
-            new EquatableArray<ContainingTypeSpec>(containingTypes.ToArray()),
+            containingTypes,
             type.Name,
             hintName,
             emitsCompact,
@@ -407,41 +402,9 @@ internal static class CompactionParser
         return false;
     }
 
-    private static IOperation? Unwrap(IOperation? operation)
-    {
-        while (operation is IConversionOperation conversion) operation = conversion.Operand;
-        return operation;
-    }
-
-    private static long? Constant(Dictionary<string, IOperation> arguments, string name) =>
-        arguments.TryGetValue(name, out var value) ? Constant(value) : null;
-
-    private static long? Constant(IOperation operation)
-    {
-        var constant = operation.ConstantValue;
-        if (!constant.HasValue || constant.Value is null) return null;
-        return constant.Value switch
-        {
-            int value => value,
-            long value => value,
-            short value => value,
-            byte value => value,
-            _ => null,
-        };
-    }
-
     private static LayerReference Reference(ISymbol member) =>
         new(member.Name, SyntaxFacts.GetKeywordKind(member.Name) != SyntaxKind.None ? "@" + member.Name : member.Name);
 
     private static EquatableArray<LayerReference> References(IEnumerable<GraphLayer> layers) =>
         new(layers.Select(layer => Reference(layer.Member)).ToArray());
-
-    private static string TypeKeyword(INamedTypeSymbol type) => type switch
-    {
-        { IsRecord: true, TypeKind: TypeKind.Struct } => "record struct",
-        { IsRecord: true } => "record",
-        { TypeKind: TypeKind.Struct } => "struct",
-        { TypeKind: TypeKind.Interface } => "interface",
-        _ => "class",
-    };
 }

@@ -5,6 +5,8 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
+using static PruneSharp.Generator.OperationValues;
+
 namespace PruneSharp.Generator.Compaction;
 
 /// <summary>The statements and expressions of forward that the graph follows; everything else is opaque.</summary>
@@ -548,20 +550,6 @@ internal sealed partial class ForwardGraph
         {
             IArrayCreationOperation { Initializer: { } initializer } => initializer.ElementValues,
             ICollectionExpressionOperation collection => collection.Elements,
-            _ => null,
-        };
-    }
-
-    private static long? Constant(IOperation operation)
-    {
-        var constant = operation.ConstantValue;
-        if (!constant.HasValue || constant.Value is null) return null;
-        return constant.Value switch
-        {
-            int value => value,
-            long value => value,
-            short value => value,
-            byte value => value,
             _ => null,
         };
     }
