@@ -196,10 +196,7 @@ public sealed class MaskPlan
     /// <exception cref="PruningException">The count before rounding would be every group.</exception>
     public static int PrunedGroupCount(string layerName, double sparsity, long groups, ReducedDims dims, int roundTo)
     {
-        if (!(sparsity >= 0.0 && sparsity <= 1.0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, $"Layer '{layerName}': sparsity must be in [0, 1]; it is {sparsity}.");
-        }
+        CheckSparsity(layerName, sparsity, nameof(sparsity));
 
         if (roundTo < 0)
         {
@@ -220,6 +217,16 @@ public sealed class MaskPlan
         }
 
         return (int)pruned;
+    }
+
+    /// <summary>Throws when <paramref name="sparsity"/> is NaN or outside [0, 1], naming the layer and the value.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The sparsity is NaN or outside [0, 1].</exception>
+    internal static void CheckSparsity(string layerName, double sparsity, string parameterName)
+    {
+        if (!(sparsity >= 0.0 && sparsity <= 1.0))
+        {
+            throw new ArgumentOutOfRangeException(parameterName, sparsity, $"Layer '{layerName}': sparsity must be in [0, 1]; it is {sparsity}.");
+        }
     }
 
     /// <summary>The number of groups <paramref name="dims"/> splits a weight of <paramref name="shape"/> into.</summary>

@@ -95,10 +95,7 @@ public abstract class PrunedLayer
                 break;
         }
 
-        if (!(sparsity >= 0.0 && sparsity <= 1.0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(settings), sparsity, $"Layer '{name}': sparsity must be in [0, 1]; it is {sparsity}.");
-        }
+        MaskPlan.CheckSparsity(name, sparsity, nameof(settings));
 
         if (settings.RoundTo < 0)
         {
@@ -171,11 +168,7 @@ public abstract class PrunedLayer
         var update = BeginUpdate();
         if (Granularity == Granularity.NOfM)
         {
-            if (!(sparsity >= 0.0 && sparsity <= 1.0))
-            {
-                throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, $"Layer '{Name}': sparsity must be in [0, 1]; it is {sparsity}.");
-            }
-
+            MaskPlan.CheckSparsity(Name, sparsity, nameof(sparsity));
             UpdateNOfM(update);
             FinishUpdate(update, (Settings.M - Settings.N) / (double)Settings.M);
             return;
