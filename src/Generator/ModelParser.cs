@@ -24,8 +24,16 @@ internal static class ModelParser
     /// layers with invalid declarations are left out of the model. Diagnostics, with the real locations of the
     /// declarations, are added to <paramref name="diagnostics"/> when it is given.
     /// </summary>
-    public static ModelSpec? Parse(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
+    public static ModelSpec? Parse(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken) =>
+        Parse(type, new ClassBinding(type, compilation, cancellationToken), diagnostics, cancellationToken);
+
+    /// <summary>
+    /// Parses <paramref name="type"/> with a <see cref="ClassBinding"/> the caller goes on using (compaction planning
+    /// reads the same factory calls), so that each call is bound once.
+    /// </summary>
+    public static ModelSpec? Parse(INamedTypeSymbol type, ClassBinding binding, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
     {
+        var compilation = binding.SemanticModels.Compilation;
         var pruneAttribute = compilation.GetTypeByMetadataName(KnownTypeNames.PruneAttribute);
         if (pruneAttribute is null) return null;
 
@@ -41,7 +49,7 @@ internal static class ModelParser
         if (classAttribute is not null && PruneDeclaration.TryRead(classAttribute, out var read)) classDeclaration = read;
 
         var scope = classDeclaration?.Scope == PruningScope.Global ? PruningScope.Global : PruningScope.Local;
-        var context = new ParseContext(type, compilation, diagnostics, cancellationToken, scope, classDeclaration);
+        var context = new ParseContext(type, binding, diagnostics, cancellationToken, scope, classDeclaration);
         var classDefault = classDeclaration is not null && ValidateDeclaration(context, classDeclaration, isClassLevel: true, type.Name) ? classDeclaration : null;
 
         var layers = new List<LayerSpec>();
@@ -275,7 +283,7 @@ internal static class ModelParser
             Granularities.TryGetReducedDims(kind, granularity, out dims);
         }
 
-        var shape = ShapeInference.TryInferWeightShape(member, kind, context.Writes, context.SemanticModels, token);
+        var shape = ShapeInference.TryInferWeightShape(member, kind, context.Binding.Writes, context.Binding.SemanticModels, token);
         var shapeText = shape is null ? kind.ToString() : $"{kind} [{FormatShape(shape.Weight)}]";
 
         if (granularity == Granularity.NOfM)
@@ -487,14 +495,11 @@ internal static class ModelParser
         diagnostics?.Add(Diagnostic.Create(descriptor, location, properties, arguments));
 
     /// <summary>What the checks of one class share.</summary>
-    private sealed class ParseContext(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken, PruningScope scope, PruneDeclaration? classDeclaration)
+    private sealed class ParseContext(INamedTypeSymbol type, ClassBinding binding, List<Diagnostic>? diagnostics, CancellationToken cancellationToken, PruningScope scope, PruneDeclaration? classDeclaration)
     {
-        private MemberWrites? _writes;
-        private SemanticModels? _semanticModels;
-
         public INamedTypeSymbol Type { get; } = type;
 
-        public Compilation Compilation { get; } = compilation;
+        public ClassBinding Binding { get; } = binding;
 
         public List<Diagnostic>? Diagnostics { get; } = diagnostics;
 
@@ -503,10 +508,5 @@ internal static class ModelParser
         public PruningScope Scope { get; } = scope;
 
         public PruneDeclaration? ClassDeclaration { get; } = classDeclaration;
-
-        /// <summary>The class's writes to its members, collected on first use (only classes with layers need them).</summary>
-        public MemberWrites Writes => _writes ??= MemberWrites.Collect(Type, CancellationToken);
-
-        public SemanticModels SemanticModels => _semanticModels ??= new SemanticModels(Compilation);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -17,11 +18,16 @@ public sealed class PruneGenerator : IIncrementalGenerator
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        // The transforms rerun on every edit; an edit inside a method body reuses the class's last parse.
+        var cache = new ClassParseCache<ModelSpec>();
+        ModelSpec? Parse(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken) =>
+            cache.GetOrParse(type, compilation, () => ModelParser.Parse(type, compilation, null, cancellationToken), cancellationToken);
+
         var fromClassAttributes = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownTypeNames.PruneAttribute,
                 static (node, _) => node is ClassDeclarationSyntax,
-                static (context, cancellationToken) => ModelParser.Parse((INamedTypeSymbol)context.TargetSymbol, context.SemanticModel.Compilation, null, cancellationToken))
+                (context, cancellationToken) => Parse((INamedTypeSymbol)context.TargetSymbol, context.SemanticModel.Compilation, cancellationToken))
             .WithTrackingName(TrackingNames.ClassTargets);
 
         // A class without its own [Prune] is parsed once, from its first attributed member; the others give nothing,
@@ -30,8 +36,8 @@ public sealed class PruneGenerator : IIncrementalGenerator
             .ForAttributeWithMetadataName(
                 KnownTypeNames.PruneAttribute,
                 static (node, _) => node is VariableDeclaratorSyntax or PropertyDeclarationSyntax,
-                static (context, cancellationToken) => context.TargetSymbol.ContainingType is { } type && ModelParser.IsFirstAttributedMemberOfUnattributedClass(context.TargetSymbol, type, context.Attributes[0].AttributeClass)
-                    ? ModelParser.Parse(type, context.SemanticModel.Compilation, null, cancellationToken)
+                (context, cancellationToken) => context.TargetSymbol.ContainingType is { } type && ModelParser.IsFirstAttributedMemberOfUnattributedClass(context.TargetSymbol, type, context.Attributes[0].AttributeClass)
+                    ? Parse(type, context.SemanticModel.Compilation, cancellationToken)
                     : null)
             .WithTrackingName(TrackingNames.MemberTargets);
 

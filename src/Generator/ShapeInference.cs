@@ -131,6 +131,20 @@ internal static class ShapeInference
 }
 
 /// <summary>
+/// The semantic models and member writes of one model class, created on first use and shared by everything that
+/// parses the class (pruning model, compaction plan), so that each factory call and constructor is bound once.
+/// </summary>
+internal sealed class ClassBinding(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
+{
+    private MemberWrites? _writes;
+
+    public SemanticModels SemanticModels { get; } = new(compilation);
+
+    /// <summary>The class's writes to its members, collected on first use (only classes with layers need them).</summary>
+    public MemberWrites Writes => _writes ??= MemberWrites.Collect(type, cancellationToken);
+}
+
+/// <summary>
 /// One semantic model per syntax tree for the parse of one class: a new semantic model binds from scratch, and a class
 /// with hundreds of layers asks for the same tree's model for each of them.
 /// </summary>
@@ -172,18 +186,10 @@ internal sealed class MemberWrites
                 // Nested types are other classes: their writes are not this class's.
                 if (memberDeclaration is BaseTypeDeclarationSyntax) continue;
                 var constructor = memberDeclaration is ConstructorDeclarationSyntax ctor && !ctor.Modifiers.Any(SyntaxKind.StaticKeyword) ? ctor : null;
-                foreach (var node in memberDeclaration.DescendantNodes(descendIntoChildren: child => child is not BaseTypeDeclarationSyntax))
+                foreach (var site in Sites(memberDeclaration))
                 {
-                    switch (node)
-                    {
-                        case AssignmentExpressionSyntax assignment:
-                            var direct = assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) ? assignment.Right : null;
-                            AddTargets(byName, assignment.Left, direct, constructor);
-                            break;
-                        case ArgumentSyntax argument when argument.RefKindKeyword.IsKind(SyntaxKind.RefKeyword) || argument.RefKindKeyword.IsKind(SyntaxKind.OutKeyword):
-                            AddTargets(byName, argument.Expression, null, constructor);
-                            break;
-                    }
+                    if (!byName.TryGetValue(site.Name, out var sites)) byName[site.Name] = sites = new List<WriteSite>();
+                    sites.Add(new WriteSite(site.Target, site.Value, constructor));
                 }
             }
         }
@@ -211,32 +217,46 @@ internal sealed class MemberWrites
         return writes;
     }
 
-    private static void AddTargets(Dictionary<string, List<WriteSite>> byName, ExpressionSyntax target, ExpressionSyntax? value, ConstructorDeclarationSyntax? constructor)
+    /// <summary>
+    /// The places under <paramref name="root"/> (not in nested types) that write a name or <c>this.name</c>: the name,
+    /// the target, and the value where the write is a plain assignment.
+    /// </summary>
+    public static IEnumerable<(string Name, ExpressionSyntax Target, ExpressionSyntax? Value)> Sites(SyntaxNode root)
+    {
+        foreach (var node in root.DescendantNodes(descendIntoChildren: child => child is not BaseTypeDeclarationSyntax))
+        {
+            var targets = node switch
+            {
+                AssignmentExpressionSyntax assignment => Targets(assignment.Left, assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) ? assignment.Right : null),
+                ArgumentSyntax argument when argument.RefKindKeyword.IsKind(SyntaxKind.RefKeyword) || argument.RefKindKeyword.IsKind(SyntaxKind.OutKeyword) => Targets(argument.Expression, null),
+                _ => Enumerable.Empty<(string, ExpressionSyntax, ExpressionSyntax?)>(),
+            };
+            foreach (var target in targets) yield return target;
+        }
+    }
+
+    private static IEnumerable<(string Name, ExpressionSyntax Target, ExpressionSyntax? Value)> Targets(ExpressionSyntax target, ExpressionSyntax? value)
     {
         switch (target)
         {
             case IdentifierNameSyntax name:
-                Add(byName, name.Identifier.ValueText, new WriteSite(name, value, constructor));
+                yield return (name.Identifier.ValueText, name, value);
                 break;
             case MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax name } access:
-                Add(byName, name.Identifier.ValueText, new WriteSite(access, value, constructor));
+                yield return (name.Identifier.ValueText, access, value);
                 break;
             case ParenthesizedExpressionSyntax parenthesized:
-                AddTargets(byName, parenthesized.Expression, value, constructor);
+                foreach (var inner in Targets(parenthesized.Expression, value)) yield return inner;
                 break;
             case TupleExpressionSyntax tuple:
                 // (conv, fc) = (Conv2d(...), Linear(...)): a write, but not one whose value is read here.
-                foreach (var element in tuple.Arguments) AddTargets(byName, element.Expression, null, constructor);
-                break;
-            case DeclarationExpressionSyntax:
+                foreach (var element in tuple.Arguments)
+                {
+                    foreach (var inner in Targets(element.Expression, null)) yield return inner;
+                }
+
                 break;
         }
-    }
-
-    private static void Add(Dictionary<string, List<WriteSite>> byName, string name, WriteSite site)
-    {
-        if (!byName.TryGetValue(name, out var sites)) byName[name] = sites = new List<WriteSite>();
-        sites.Add(site);
     }
 
     /// <summary>A write: the constructor it runs in (null when it is anywhere else), and the value where it is a plain assignment.</summary>

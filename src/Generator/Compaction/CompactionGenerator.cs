@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 
@@ -17,23 +18,29 @@ public sealed class CompactionGenerator : IIncrementalGenerator
     /// <inheritdoc/>
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        // The plan reads forward's body: an edit there parses again, an edit in any other method body reuses the plan.
+        var cache = new ClassParseCache<CompactionSpec>("forward");
+        CompactionSpec? Parse(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken) =>
+            cache.GetOrParse(type, compilation, () => CompactionParser.Parse(type, compilation, null, cancellationToken), cancellationToken);
+
         var fromClassAttributes = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownTypeNames.PruneAttribute,
                 static (node, _) => node is ClassDeclarationSyntax,
-                static (context, cancellationToken) => CompactionParser.Parse((INamedTypeSymbol)context.TargetSymbol, context.SemanticModel.Compilation, null, cancellationToken))
+                (context, cancellationToken) => Parse((INamedTypeSymbol)context.TargetSymbol, context.SemanticModel.Compilation, cancellationToken))
             .WithTrackingName(CompactionTrackingNames.ClassTargets);
 
         var fromMemberAttributes = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownTypeNames.PruneAttribute,
                 static (node, _) => node is VariableDeclaratorSyntax or PropertyDeclarationSyntax,
-                static (context, cancellationToken) => context.TargetSymbol.ContainingType is { } type
-                    ? CompactionParser.Parse(type, context.SemanticModel.Compilation, null, cancellationToken)
+                (context, cancellationToken) => context.TargetSymbol.ContainingType is { } type && ModelParser.IsFirstAttributedMemberOfUnattributedClass(context.TargetSymbol, type, context.Attributes[0].AttributeClass)
+                    ? Parse(type, context.SemanticModel.Compilation, cancellationToken)
                     : null)
             .WithTrackingName(CompactionTrackingNames.MemberTargets);
 
-        // A class can be reached from its own attribute and from each attributed member: one spec per class.
+        // A class is reached from its own attribute or from its first attributed member (the others give nothing, so a
+        // class of n layers costs one parse, not n): one spec per class.
         var specs = fromClassAttributes.Collect()
             .Combine(fromMemberAttributes.Collect())
             .SelectMany(static (pair, _) => Distinct(pair.Left, pair.Right))

@@ -37,7 +37,8 @@ internal static class CompactionParser
     public static CompactionSpec? Parse(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
     {
         // The pruned layers are exactly those the main generator emits a PrunedLayer for.
-        var model = ModelParser.Parse(type, compilation, null, cancellationToken);
+        var binding = new ClassBinding(type, compilation, cancellationToken);
+        var model = ModelParser.Parse(type, binding, null, cancellationToken);
         var tensorType = compilation.GetTypeByMetadataName(TensorMetadataName);
         var pruneAttribute = compilation.GetTypeByMetadataName(KnownTypeNames.PruneAttribute);
         if (model is null || tensorType is null || pruneAttribute is null) return null;
@@ -47,10 +48,10 @@ internal static class CompactionParser
         foreach (var member in members)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (DescribeLayer(member, type, compilation, cancellationToken) is { } layer) layers.Add(layer);
+            if (DescribeLayer(member, binding, cancellationToken) is { } layer) layers.Add(layer);
         }
 
-        var (forwardBody, input) = FindForward(type, tensorType, compilation, cancellationToken);
+        var (forwardBody, input) = FindForward(type, tensorType, binding.SemanticModels, cancellationToken);
         var graph = ForwardGraph.Build(layers, tensorType, forwardBody, input, cancellationToken);
         var emitsCompact = type.InstanceConstructors.Any(constructor => constructor.Parameters.All(parameter => parameter.IsOptional || parameter.IsParams));
 
@@ -226,7 +227,7 @@ internal static class CompactionParser
         symbol.GetAttributes().FirstOrDefault(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, pruneAttribute));
 
     /// <summary>A layer of the model: an instance field or property whose type is a TorchSharp module.</summary>
-    private static GraphLayer? DescribeLayer(ISymbol member, INamedTypeSymbol model, Compilation compilation, CancellationToken cancellationToken)
+    private static GraphLayer? DescribeLayer(ISymbol member, ClassBinding binding, CancellationToken cancellationToken)
     {
         var memberType = member switch
         {
@@ -237,7 +238,7 @@ internal static class CompactionParser
         if (memberType is null || !IsModule(memberType)) return null;
 
         var typeName = memberType.ContainingNamespace?.ToDisplayString() == ModulesNamespace ? memberType.Name : null;
-        var factory = FactoryCall(member, model, compilation, cancellationToken);
+        var factory = FactoryCall(member, binding, cancellationToken);
         var arguments = factory is null ? new Dictionary<string, IOperation>(StringComparer.Ordinal) : ArgumentsByName(factory);
         switch (typeName)
         {
@@ -310,7 +311,7 @@ internal static class CompactionParser
     }
 
     /// <summary>The TorchSharp factory call that builds the member: its initializer, or its one assignment in a constructor.</summary>
-    private static IInvocationOperation? FactoryCall(ISymbol member, INamedTypeSymbol model, Compilation compilation, CancellationToken cancellationToken)
+    private static IInvocationOperation? FactoryCall(ISymbol member, ClassBinding binding, CancellationToken cancellationToken)
     {
         var candidates = new List<ExpressionSyntax>();
         foreach (var reference in member.DeclaringSyntaxReferences)
@@ -326,25 +327,13 @@ internal static class CompactionParser
             }
         }
 
-        foreach (var constructor in model.InstanceConstructors)
+        foreach (var write in binding.Writes.Of(member, binding.SemanticModels, cancellationToken))
         {
-            foreach (var reference in constructor.DeclaringSyntaxReferences)
-            {
-                if (reference.GetSyntax(cancellationToken) is not ConstructorDeclarationSyntax declaration) continue;
-                var semanticModel = compilation.GetSemanticModel(declaration.SyntaxTree);
-                foreach (var assignment in declaration.DescendantNodes().OfType<AssignmentExpressionSyntax>())
-                {
-                    if (assignment.IsKind(SyntaxKind.SimpleAssignmentExpression) &&
-                        SymbolEqualityComparer.Default.Equals(semanticModel.GetSymbolInfo(assignment.Left, cancellationToken).Symbol?.OriginalDefinition, member))
-                    {
-                        candidates.Add(assignment.Right);
-                    }
-                }
-            }
+            if (write is { Constructor: not null, Value: { } value }) candidates.Add(value);
         }
 
         if (candidates.Count != 1) return null;
-        var operation = Unwrap(compilation.GetSemanticModel(candidates[0].SyntaxTree).GetOperation(candidates[0], cancellationToken));
+        var operation = Unwrap(binding.SemanticModels.For(candidates[0].SyntaxTree).GetOperation(candidates[0], cancellationToken));
         return operation is IInvocationOperation invocation && invocation.TargetMethod.ContainingType?.ToDisplayString() == FactoriesTypeName ? invocation : null;
     }
 
@@ -359,7 +348,7 @@ internal static class CompactionParser
         return arguments;
     }
 
-    private static (IMethodBodyOperation? Body, IParameterSymbol? Input) FindForward(INamedTypeSymbol type, INamedTypeSymbol tensorType, Compilation compilation, CancellationToken cancellationToken)
+    private static (IMethodBodyOperation? Body, IParameterSymbol? Input) FindForward(INamedTypeSymbol type, INamedTypeSymbol tensorType, SemanticModels semanticModels, CancellationToken cancellationToken)
     {
         foreach (var method in type.GetMembers("forward").OfType<IMethodSymbol>())
         {
@@ -367,7 +356,7 @@ internal static class CompactionParser
             foreach (var reference in method.DeclaringSyntaxReferences)
             {
                 if (reference.GetSyntax(cancellationToken) is not MethodDeclarationSyntax declaration || (declaration.Body is null && declaration.ExpressionBody is null)) continue;
-                var body = compilation.GetSemanticModel(declaration.SyntaxTree).GetOperation(declaration, cancellationToken) as IMethodBodyOperation;
+                var body = semanticModels.For(declaration.SyntaxTree).GetOperation(declaration, cancellationToken) as IMethodBodyOperation;
                 return (body, method.Parameters[0]);
             }
         }
