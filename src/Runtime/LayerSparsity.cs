@@ -8,8 +8,8 @@ namespace PruneSharp;
 /// <param name="Shape">The weight's shape.</param>
 /// <param name="Granularity">The granularity the layer is pruned at.</param>
 /// <param name="TargetSparsity">The sparsity the last mask was computed for (the declared one before any mask).</param>
-/// <param name="Groups">How many groups the granularity splits the weight into.</param>
-/// <param name="PrunedGroups">How many groups the current mask prunes (0 before any mask).</param>
+/// <param name="Groups">How many groups the granularity splits the weight into (a grouped transposed convolution's output channels count across its groups).</param>
+/// <param name="PrunedGroups">How many groups the current mask zeroes entirely, counted from the mask (0 before any mask).</param>
 /// <param name="MeasuredSparsity">The fraction of the weight's elements the current mask sets to zero.</param>
 public sealed record LayerSparsity(
     string Name,

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -43,7 +44,6 @@ public abstract class PrunedLayer
     private Tensor? _unitKeep;
     private Tensor? _torchGroupScores;
     private long _groups;
-    private long _prunedGroups;
     private long _updates;
     private double _lastSparsity;
 
@@ -194,7 +194,6 @@ public abstract class PrunedLayer
             WriteTorchMask(update, keep);
         }
 
-        _prunedGroups = pruned;
         FinishUpdate(update, sparsity);
     }
 
@@ -277,7 +276,6 @@ public abstract class PrunedLayer
         {
             var layer = layers[index];
             layer.WriteKeep(updates[index], keep[index]);
-            layer._prunedGroups = prunedPerLayer[index];
             layer.FinishUpdate(updates[index], prunedPerLayer[index] / (double)scores[index].Length);
         }
     }
@@ -375,19 +373,32 @@ public abstract class PrunedLayer
     {
         var weight = Weight;
         var mask = Mask;
-        long groups = Granularity == Granularity.NOfM ? weight.numel() : MaskPlan.CountGroups(weight.shape, ReducedDims);
+        var isNOfM = Granularity == Granularity.NOfM;
+        var (viewShape, viewDims) = isNOfM ? (CurrentShape(weight), ReducedDims) : View(weight);
+        long groups = isNOfM ? weight.numel() : MaskPlan.CountGroups(viewShape.Select(size => (long)size).ToArray(), viewDims);
         double measured = 0;
         long pruned = 0;
         if (mask is not null)
         {
+            // Counted from the mask itself, so that a mask loaded from a checkpoint (or grown past the last update's
+            // count, as masks only grow) is reported as it is.
             using var scope = NewDisposeScope();
             using var zero = 0f.ToScalar();
-            var zeros = mask.eq(zero).sum();
-            measured = zeros.item<long>() / (double)mask.numel();
-            pruned = _prunedGroups;
+            var zeros = mask.eq(zero).sum().item<long>();
+            measured = zeros / (double)mask.numel();
+            pruned = isNOfM ? zeros : CountPrunedGroups(mask, viewShape, viewDims, zero);
         }
 
         return new LayerSparsity(Name, Kind, weight.shape, Granularity, _lastSparsity, groups, pruned, measured);
+    }
+
+    /// <summary>The groups of <paramref name="dims"/> (on the mask viewed as <paramref name="viewShape"/>) whose every element the mask zeroes.</summary>
+    private static long CountPrunedGroups(Tensor mask, int[] viewShape, ReducedDims dims, Scalar zero)
+    {
+        var view = mask.reshape(viewShape.Select(size => (long)size).ToArray());
+        var reduced = Enumerable.Range(1, viewShape.Length).Where(dims.Contains).Select(dim => (long)(dim - 1)).ToArray();
+        var kept = reduced.Length == 0 ? view : view.amax(reduced);
+        return kept.eq(zero).sum().item<long>();
     }
 
     /// <summary>Builds a model-level report from its layers' reports.</summary>
@@ -537,7 +548,6 @@ public abstract class PrunedLayer
         }
 
         _groups = plan.GroupCount;
-        _prunedGroups = pruned;
         return true;
     }
 
@@ -629,8 +639,6 @@ public abstract class PrunedLayer
             {
                 throw new PruningException(Name, NaNMessage(weights, scores));
             }
-
-            _prunedGroups = plan.PrunedCount;
         }
         else
         {
@@ -652,8 +660,6 @@ public abstract class PrunedLayer
         {
             update.Mask.copy_(mask);
         }
-
-        _prunedGroups = weight.numel() / Settings.M * (Settings.M - Settings.N);
     }
 
     private void FinishUpdate(LayerUpdate update, double sparsity)

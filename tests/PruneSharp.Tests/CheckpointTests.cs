@@ -106,9 +106,11 @@ public sealed class CheckpointTests : IDisposable
 
     private static void AssertSameSparsity(PruningReport expected, PruningReport actual)
     {
-        // Measured from the masks. (PrunedGroups and TargetSparsity come from the last UpdateMask call of the
-        // instance, which a loaded model has not made.)
+        // Measured from the masks, so a loaded model reports what it was saved with. (TargetSparsity comes from the last
+        // UpdateMask call of the instance, which a loaded model has not made.)
         Assert.Equal(expected.OverallSparsity, actual.OverallSparsity);
+        Assert.Equal(expected.Layers.Select(layer => layer.PrunedGroups), actual.Layers.Select(layer => layer.PrunedGroups));
+        Assert.Contains(actual.Layers, layer => layer.PrunedGroups > 0);
         Assert.Equal(expected.MaskedWeights, actual.MaskedWeights);
         Assert.Equal(expected.Layers.Select(layer => layer.MeasuredSparsity), actual.Layers.Select(layer => layer.MeasuredSparsity));
         Assert.True(expected.OverallSparsity > 0);

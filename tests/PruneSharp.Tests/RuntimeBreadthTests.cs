@@ -136,6 +136,20 @@ public sealed class RuntimeBreadthTests
         Assert.Contains("0.8", error.Message);
     }
 
+    [Fact]
+    public void Report_counts_the_groups_of_a_grouped_transposed_convolution_by_output_channel()
+    {
+        // Weight [in 4, out/groups 3, 3, 3] with 2 groups: 6 output channels, so Filter has 6 groups.
+        using var deconvolution = nn.ConvTranspose2d(4, 6, 3, groups: 2);
+        var layer = new TestLayer("up", LayerKind.ConvTranspose2d, new PruneSettings(Granularity.Filter, 0.5), deconvolution);
+        layer.UpdateMask();
+
+        var report = layer.Report();
+        Assert.Equal(6, report.Groups);
+        Assert.Equal(3, report.PrunedGroups);
+        Assert.Equal(0.5, report.MeasuredSparsity);
+    }
+
     [Theory]
     [InlineData(Criterion.SmallFinal)]
     [InlineData(Criterion.UpdatingMovement)]
