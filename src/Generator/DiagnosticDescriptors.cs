@@ -134,10 +134,10 @@ internal static class DiagnosticDescriptors
         "ScheduleSteps {0} on '{1}' is below 1; Schedule.Iterative needs at least one step",
         DiagnosticSeverity.Error);
 
-    public static readonly DiagnosticDescriptor LayerGranularityWithLocalScope = Create(
+    public static readonly DiagnosticDescriptor LayerGranularityPrunesNothing = Create(
         "PRUNE022",
-        "Layer granularity with local scope prunes nothing",
-        "Granularity.Layer makes layer '{0}' one group, and with local scope sparsity {1} keeps it, so nothing is pruned; use global scope to rank whole layers, or a finer granularity",
+        "Layer granularity prunes nothing",
+        "Granularity.Layer makes layer '{0}' one group, and {1}, so nothing is pruned; use a finer granularity",
         DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor UndefinedEnumValue = Create(
@@ -157,6 +157,12 @@ internal static class DiagnosticDescriptors
         "Global sparsity would remove a layer's last group",
         "Global sparsity {0} of '{1}' would prune {2} of the {3} groups of its {4} layers, but every layer keeps its best group; use at most {5}",
         DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor RoundToUnderGlobalScope = Create(
+        "PRUNE026",
+        "RoundTo has no effect under global scope",
+        "RoundTo {0} on '{1}' has no effect: '{2}' uses global scope, which ranks the groups of all layers together and does not round per layer; remove RoundTo or use local scope",
+        DiagnosticSeverity.Warning);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id.ToLowerInvariant());

@@ -250,6 +250,12 @@ internal static class ModelParser
             Error(DiagnosticDescriptors.IterativeStepsBelowOne, declaration.NamedLocation(PruneProperties.ScheduleSteps, token), declaration.ScheduleSteps, ownerName);
         }
 
+        // Legal but without effect: the global ranking prunes round(sparsity × all groups), not per-layer multiples.
+        if (context.Scope == PruningScope.Global && declaration.RoundTo > 1 && declaration.Granularity != Granularity.NOfM)
+        {
+            Report(context.Diagnostics, DiagnosticDescriptors.RoundToUnderGlobalScope, declaration.NamedLocation(PruneProperties.RoundTo, token), declaration.RoundTo, ownerName, context.Type.Name);
+        }
+
         // Legal but suspicious: under global scope ComputeMasks() uses the class-level sparsity, not this one.
         if (valid && !isClassLevel && context.Scope == PruningScope.Global && declaration.Granularity != Granularity.NOfM &&
             context.ClassDeclaration is { } classLevel && declaration.Sparsity != classLevel.Sparsity)
@@ -318,10 +324,16 @@ internal static class ModelParser
                 return;
             }
 
-            if (granularity == Granularity.Layer && groups == 1)
-            {
-                Report(diagnostics, DiagnosticDescriptors.LayerGranularityWithLocalScope, declaration.GranularityLocation(token), member.Name, FormatNumber(declaration.Sparsity));
-            }
+        }
+
+        // One group is never pruned: locally a sparsity below 0.5 rounds to none (from 0.5 on, PRUNE003 above);
+        // globally every layer keeps its best group.
+        if (granularity == Granularity.Layer && groups == 1)
+        {
+            var reason = context.Scope == PruningScope.Local
+                ? $"with local scope sparsity {FormatNumber(declaration.Sparsity)} keeps it"
+                : $"'{context.Type.Name}' uses global scope, where every layer keeps its best group";
+            Report(diagnostics, DiagnosticDescriptors.LayerGranularityPrunesNothing, declaration.GranularityLocation(token), member.Name, reason);
         }
 
         if (declaration.RoundTo > 1 && groups is { } total && declaration.RoundTo >= total)

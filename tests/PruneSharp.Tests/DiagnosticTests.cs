@@ -365,7 +365,19 @@ public sealed class DiagnosticTests
             public Model() : base("m") { }
             {{Forward}}
         }
-        """, DiagnosticSeverity.Warning, "Granularity.Layer makes layer 'fc' one group, and with local scope sparsity 0.3 keeps it, so nothing is pruned; use global scope to rank whole layers, or a finer granularity");
+        """, DiagnosticSeverity.Warning, "Granularity.Layer makes layer 'fc' one group, and with local scope sparsity 0.3 keeps it, so nothing is pruned; use a finer granularity");
+
+    [Fact]
+    public Task PRUNE022_Layer_granularity_with_global_scope() => AssertDiagnostics($$"""
+        [Prune(Granularity.Filter, 0.3, Scope = PruningScope.Global)]
+        public sealed partial class Model : Module<Tensor, Tensor>
+        {
+            private readonly Conv2d conv = Conv2d(3, 16, 3);
+            [Prune({|PRUNE022:Granularity.Layer|}, 0.3)] private readonly Linear fc = Linear(4, 5);
+            public Model() : base("m") { }
+            {{Forward}}
+        }
+        """, DiagnosticSeverity.Warning, "Granularity.Layer makes layer 'fc' one group, and 'Model' uses global scope, where every layer keeps its best group, so nothing is pruned; use a finer granularity");
 
     [Fact]
     public Task PRUNE023_value_that_is_not_a_member_of_its_enum() => AssertDiagnostics($$"""
@@ -402,10 +414,22 @@ public sealed class DiagnosticTests
         """, DiagnosticSeverity.Error, "Global sparsity 0.9 of 'Model' would prune 9 of the 10 groups of its 2 layers, but every layer keeps its best group; use at most 0.8");
 
     [Fact]
-    public async Task Global_scope_skips_the_per_layer_PRUNE003_and_PRUNE022()
+    public Task PRUNE026_RoundTo_under_global_scope() => AssertDiagnostics($$"""
+        [Prune(Granularity.Filter, 0.3, Scope = PruningScope.Global, RoundTo = {|PRUNE026:8|})]
+        public sealed partial class Model : Module<Tensor, Tensor>
+        {
+            private readonly Conv2d conv = Conv2d(3, 16, 3);
+            [Prune(Granularity.Row, 0.3, RoundTo = {|PRUNE026:4|})] private readonly Linear fc = Linear(16, 32);
+            public Model() : base("m") { }
+            {{Forward}}
+        }
+        """, DiagnosticSeverity.Warning, "RoundTo 8 on 'Model' has no effect: 'Model' uses global scope, which ranks the groups of all layers together and does not round per layer; remove RoundTo or use local scope");
+
+    [Fact]
+    public async Task Global_scope_skips_the_per_layer_PRUNE003_but_not_PRUNE022()
     {
-        // Locally 0.8 of conv1's 2 filters rounds to both, and Layer keeps its one group; globally round(0.8 × 19) = 15
-        // of the 2 + 16 + 1 groups leaves each of the 3 layers one.
+        // Locally 0.8 of conv1's 2 filters rounds to both; globally round(0.8 × 19) = 15 of the 2 + 16 + 1 groups leaves
+        // each of the 3 layers one. The Layer-granularity fc is that one group, so it is never pruned: PRUNE022.
         var diagnostics = await CompilationHelper.AnalyzeAsync(TestSources.Usings + $$"""
             [Prune(Granularity.Filter, 0.8, Scope = PruningScope.Global)]
             public sealed partial class Model : Module<Tensor, Tensor>
@@ -417,7 +441,7 @@ public sealed class DiagnosticTests
                 {{Forward}}
             }
             """);
-        Assert.Empty(diagnostics);
+        Assert.Equal("PRUNE022", Assert.Single(diagnostics).Id);
     }
 
     [Fact]

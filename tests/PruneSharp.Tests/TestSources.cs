@@ -171,7 +171,7 @@ internal static class TestSources
             private readonly Conv2d conv1 = Conv2d(3, 16, 3);
             private readonly Conv2d conv2 = Conv2d(16, 32, 3);
             [Prune(Granularity.Row, 0.4)] private readonly Linear head = Linear(32, 10);
-            [Prune(Granularity.Layer, 0.4)] private readonly Linear extra = Linear(10, 10);
+            [Prune(Granularity.Column, 0.4)] private readonly Linear extra = Linear(10, 10);
 
             public Ranked() : base(nameof(Ranked)) => RegisterComponents();
 

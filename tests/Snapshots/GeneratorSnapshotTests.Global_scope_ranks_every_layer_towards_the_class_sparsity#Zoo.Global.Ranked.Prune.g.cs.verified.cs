@@ -23,7 +23,7 @@ namespace Zoo.Global
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public HeadPrunedLayer HeadPruning => __pruneSharpHead ??= new HeadPrunedLayer(this);
 
-        /// <summary>The pruning of <see cref="extra"/>: Linear, weight [10, 10], granularity Layer (1, 2), sparsity 0.4.</summary>
+        /// <summary>The pruning of <see cref="extra"/>: Linear, weight [10, 10], granularity Column (1), sparsity 0.4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public ExtraPrunedLayer ExtraPruning => __pruneSharpExtra ??= new ExtraPrunedLayer(this);
 
@@ -137,7 +137,7 @@ namespace Zoo.Global
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
         }
 
-        /// <summary>The pruning state of <see cref="extra"/>: Linear, weight [10, 10], granularity Layer (1, 2), sparsity 0.4.</summary>
+        /// <summary>The pruning state of <see cref="extra"/>: Linear, weight [10, 10], granularity Column (1), sparsity 0.4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public sealed class ExtraPrunedLayer : global::PruneSharp.PrunedLayer
         {
@@ -145,7 +145,7 @@ namespace Zoo.Global
             private readonly Ranked _model;
 
             internal ExtraPrunedLayer(Ranked model)
-                : base("extra", global::PruneSharp.LayerKind.Linear, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Layer, 0.4))
+                : base("extra", global::PruneSharp.LayerKind.Linear, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Column, 0.4))
             {
                 _model = model;
             }
