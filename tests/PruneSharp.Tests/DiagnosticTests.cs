@@ -1,3 +1,5 @@
+extern alias generator;
+
 using Microsoft.CodeAnalysis;
 
 namespace PruneSharp.Tests;
@@ -515,6 +517,25 @@ public sealed class DiagnosticTests
         Assert.Empty(await CompilationHelper.AnalyzeAsync(TestSources.GlobalScope));
         Assert.Empty(await CompilationHelper.AnalyzeAsync(TestSources.NOfMAndCustom));
         Assert.Empty(await CompilationHelper.AnalyzeAsync(TestSources.CriteriaAndSchedules));
+    }
+
+    [Fact]
+    public void Every_diagnostic_has_a_test_a_docs_section_a_README_row_and_a_release_entry()
+    {
+        var analyzer = new generator::PruneSharp.Generator.PruneAnalyzer();
+        var ids = analyzer.SupportedDiagnostics.Select(descriptor => descriptor.Id).Distinct().ToList();
+        Assert.True(ids.Count >= 30, $"only {ids.Count} descriptors");
+        var tests = typeof(DiagnosticTests).Assembly.GetTypes().SelectMany(type => type.GetMethods()).Select(method => method.Name).ToList();
+        var docs = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "docs", "diagnostics.md"));
+        var readme = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "README.md"));
+        var releases = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "src", "Generator", "AnalyzerReleases.Unshipped.md"));
+        foreach (var id in ids)
+        {
+            Assert.True(tests.Any(name => name.StartsWith(id + "_", StringComparison.Ordinal)), $"no test named {id}_...");
+            Assert.True(docs.Contains($"## {id}\n", StringComparison.Ordinal) || docs.Contains($"### {id}\n", StringComparison.Ordinal), $"no section for {id} in docs/diagnostics.md");
+            Assert.True(readme.Contains($"[{id}](docs/diagnostics.md#{id.ToLowerInvariant()})", StringComparison.Ordinal), $"no README row for {id}");
+            Assert.True(releases.Contains(id + " |", StringComparison.Ordinal), $"no AnalyzerReleases entry for {id}");
+        }
     }
 
     /// <summary>Asserts exactly the marked diagnostics (ID and span), their severity and the first one's message; returns them in source order.</summary>
