@@ -250,28 +250,51 @@ public sealed class MaskPlan
     internal void ScoreGroups(ReadOnlySpan<float> values, bool magnitudes, Reducer reducer, ReadOnlySpan<float> existingMask)
     {
         var scores = _scores.AsSpan();
-        ReduceRuns(values, magnitudes, scores);
+        var kept = _selection.AsSpan();
+        ReduceRuns(values, magnitudes, scores, existingMask, kept);
         if (reducer == Reducer.Mean && GroupSize > 1)
         {
             var divisor = (double)GroupSize;
-            for (var group = 0; group < scores.Length; group++) scores[group] /= divisor;
+            for (var index = 0; index < scores.Length; index++) scores[index] /= divisor;
         }
 
         if (existingMask.IsEmpty) return;
 
         // A mask holds only 0 and 1, so its sum over a group falls short of the group size exactly when the group
         // holds a pruned element; the sums are exact in float64. A NaN score stays NaN so that the caller reports it.
-        var kept = _selection.AsSpan();
-        ReduceRuns(existingMask, magnitudes: false, kept);
-        for (var group = 0; group < scores.Length; group++)
+        // Vector selects, not branches: which groups the mask pruned is as unpredictable as the weights.
+        var group = 0;
+        double groupSize = GroupSize;
+        if (Vector.IsHardwareAccelerated)
         {
-            if (kept[group] < GroupSize && !double.IsNaN(scores[group])) scores[group] = double.NegativeInfinity;
+            var full = new Vector<double>(groupSize);
+            var negativeInfinity = new Vector<double>(double.NegativeInfinity);
+            ref var score = ref MemoryMarshal.GetReference(scores);
+            ref var keptSum = ref MemoryMarshal.GetReference(kept);
+            for (; group <= scores.Length - Vector<double>.Count; group += Vector<double>.Count)
+            {
+                var current = Vector.LoadUnsafe(ref score, (nuint)group);
+                var pruned = Vector.LessThan(Vector.LoadUnsafe(ref keptSum, (nuint)group), full) & Vector.Equals(current, current);
+                Vector.ConditionalSelect(pruned, negativeInfinity, current).StoreUnsafe(ref score, (nuint)group);
+            }
+        }
+
+        for (; group < scores.Length; group++)
+        {
+            if (kept[group] < groupSize && !double.IsNaN(scores[group])) scores[group] = double.NegativeInfinity;
         }
     }
 
-    private void ReduceRuns(ReadOnlySpan<float> values, bool magnitudes, Span<double> sums)
+    /// <summary>
+    /// Sums <paramref name="values"/> (or their magnitudes) into <paramref name="sums"/> per group and, when
+    /// <paramref name="mask"/> is not empty, the mask into <paramref name="maskSums"/> in the same walk over the runs:
+    /// for short runs (a 3×3 kernel) the walk, not the memory, is most of the cost.
+    /// </summary>
+    private void ReduceRuns(ReadOnlySpan<float> values, bool magnitudes, Span<double> sums, ReadOnlySpan<float> mask, Span<double> maskSums)
     {
+        var withMask = !mask.IsEmpty;
         sums.Clear();
+        if (withMask) maskSums.Clear();
         var runLength = _innerSegmentSize;
         var runs = values.Length / runLength;
         var odometer = new RunOdometer(_segmentSizes.AsSpan(0, _segmentSizes.Length - 1), _segmentGroupStrides.AsSpan(0, _segmentSizes.Length - 1), _odometer);
@@ -301,6 +324,34 @@ public sealed class MaskPlan
                     d += vd;
                 }
 
+                if (withMask)
+                {
+                    // Mask sums of at most 15 ones are exact in float32.
+                    var masks = mask.Slice(run * runLength, 4 * runLength);
+                    float ma = 0, mb = 0, mc = 0, md = 0;
+                    for (var index = 0; index < runLength; index++)
+                    {
+                        ma += masks[index];
+                        mb += masks[runLength + index];
+                        mc += masks[(2 * runLength) + index];
+                        md += masks[(3 * runLength) + index];
+                    }
+
+                    maskSums[odometer.Group] += ma;
+                    sums[odometer.Group] += a;
+                    odometer.Advance();
+                    maskSums[odometer.Group] += mb;
+                    sums[odometer.Group] += b;
+                    odometer.Advance();
+                    maskSums[odometer.Group] += mc;
+                    sums[odometer.Group] += c;
+                    odometer.Advance();
+                    maskSums[odometer.Group] += md;
+                    sums[odometer.Group] += d;
+                    odometer.Advance();
+                    continue;
+                }
+
                 sums[odometer.Group] += a;
                 odometer.Advance();
                 sums[odometer.Group] += b;
@@ -316,14 +367,17 @@ public sealed class MaskPlan
         {
             var group = odometer.Group;
             var runValues = values.Slice(run * runLength, runLength);
+            var runMask = withMask ? mask.Slice(run * runLength, runLength) : default;
             if (_innerSegmentReduced)
             {
                 // Short runs (a 3×3 kernel) lose more to vector setup and the horizontal sum than they gain.
                 sums[group] += runLength < ShortRun ? ShortSum(runValues, magnitudes) : Sum(runValues, magnitudes);
+                if (withMask) maskSums[group] += runLength < ShortRun ? ShortSum(runMask, magnitudes: false) : Sum(runMask, magnitudes: false);
             }
             else
             {
                 Add(runValues, magnitudes, sums.Slice(group, runLength));
+                if (withMask) Add(runMask, magnitudes: false, maskSums.Slice(group, runLength));
             }
 
             odometer.Advance();
@@ -385,6 +439,36 @@ public sealed class MaskPlan
         if (pruned == 0) return;
 
         var scores = _scores.AsSpan();
+
+        // The steady state of training: the existing mask's groups score -Inf, the lowest key, and there are at least as
+        // many of them as groups to prune (the sparsity did not grow). The threshold is then -Inf and its lowest flat
+        // indices go; a selection over keys that are nearly all equal would be the slowest case of the radix passes.
+        var alreadyPruned = CountNegativeInfinity(scores);
+        if (alreadyPruned == pruned)
+        {
+            for (var group = 0; group < scores.Length; group++)
+            {
+                keep[group] = double.IsNegativeInfinity(scores[group]) ? 0 : 1; // an integer select, without a branch
+            }
+
+            return;
+        }
+
+        if (alreadyPruned > pruned)
+        {
+            var left = pruned;
+            for (var group = 0; left > 0; group++)
+            {
+                if (double.IsNegativeInfinity(scores[group]))
+                {
+                    keep[group] = 0f;
+                    left--;
+                }
+            }
+
+            return;
+        }
+
         var (threshold, below) = scores.Length < RadixSelect.MinimumCount
             ? RadixSelect.NthKeyBySelection(scores, pruned - 1, _selection)
             : RadixSelect.NthKey(scores, pruned - 1, MemoryMarshal.Cast<double, int>(_selection.AsSpan()));
@@ -402,6 +486,32 @@ public sealed class MaskPlan
         }
 
         for (var tie = 0; tie < tiesToPrune; tie++) keep[atThreshold[tie]] = 0f;
+    }
+
+    private static int CountNegativeInfinity(ReadOnlySpan<double> scores)
+    {
+        var count = 0;
+        var index = 0;
+        if (Vector.IsHardwareAccelerated && scores.Length >= Vector<double>.Count)
+        {
+            var negativeInfinity = new Vector<double>(double.NegativeInfinity);
+            var counts = Vector<long>.Zero;
+            ref var start = ref MemoryMarshal.GetReference(scores);
+            for (; index <= scores.Length - Vector<double>.Count; index += Vector<double>.Count)
+            {
+                // Equal lanes are all ones, that is -1: subtracting counts them.
+                counts -= Vector.Equals(Vector.LoadUnsafe(ref start, (nuint)index), negativeInfinity);
+            }
+
+            count = (int)Vector.Sum(counts);
+        }
+
+        for (; index < scores.Length; index++)
+        {
+            if (double.IsNegativeInfinity(scores[index])) count++;
+        }
+
+        return count;
     }
 
     /// <summary>

@@ -7,8 +7,8 @@ namespace PruneSharp.Tests;
 
 /// <summary>
 /// Property tests (CsCheck) of the run-time engines against <see cref="ReferencePruning"/>: random layer kinds, shapes,
-/// convolution groups, granularities (table, Custom, N:M), criteria, reducers, roundTo and sparsities; two updates per
-/// case so existing masks and the "updating" criteria take part; on the CPU fast path (float32) and the torch path
+/// convolution groups, granularities (table, Custom, N:M), criteria, reducers, roundTo and sparsities; three updates per
+/// case (sparsity grows, then falls back) so existing masks and the "updating" criteria take part; on the CPU fast path (float32) and the torch path
 /// (float64 weights). Weights are multiples of 1/8 so every float64 sum is exact whatever the summation order.
 /// </summary>
 public sealed class PropertyTests
@@ -120,7 +120,14 @@ public sealed class PropertyTests
 
             SetWeights(layer, second);
             expected = ReferencePruning.Mask(reference with { Weight = second, ExistingMask = expected, Update = 1 }, Sparsity);
-            CheckUpdate(layer, Sparsity, expected, tally);
+            if (!CheckUpdate(layer, Sparsity, expected, tally)) return;
+
+            // Back to the first sparsity: fewer groups to prune than the mask holds, so the rule picks among the groups
+            // the mask already prunes (all -Inf: the lowest flat indices go).
+            var third = random.Next(2) == 0 ? second : GridValues(random, count);
+            SetWeights(layer, third);
+            expected = ReferencePruning.Mask(reference with { Weight = third, ExistingMask = expected, Previous = second, Update = 2 }, firstSparsity);
+            CheckUpdate(layer, firstSparsity, expected, tally);
         }
     }
 
