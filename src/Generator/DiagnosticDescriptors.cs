@@ -159,7 +159,7 @@ internal static class DiagnosticDescriptors
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor RoundToUnderGlobalScope = Create(
-        "PRUNE026",
+        FixableDiagnostics.RoundToUnderGlobalScope,
         "RoundTo has no effect under global scope",
         "RoundTo {0} on '{1}' has no effect: '{2}' uses global scope, which ranks the groups of all layers together and does not round per layer; remove RoundTo or use local scope",
         DiagnosticSeverity.Warning);

@@ -12,6 +12,9 @@ internal static class FixableDiagnostics
     /// <summary>PRUNE005: the model class, or a class it is nested in, is not partial.</summary>
     public const string ClassNotPartial = "PRUNE005";
 
+    /// <summary>PRUNE026: RoundTo is set under global scope, where it has no effect.</summary>
+    public const string RoundToUnderGlobalScope = "PRUNE026";
+
     /// <summary>The PRUNE001 property listing the table's granularities for the layer kind, comma-separated.</summary>
     public const string ValidGranularitiesProperty = "ValidGranularities";
 }

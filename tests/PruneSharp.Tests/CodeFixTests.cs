@@ -154,6 +154,31 @@ public sealed class CodeFixTests
         index: 2);
 
     /// <summary>Markup marks the diagnostics expected before the fix and, in <paramref name="after"/>, those left after it.</summary>
+    [Fact]
+    public Task PRUNE026_remove_RoundTo_drops_the_argument_and_its_comma() => VerifyFix<RemoveRoundToCodeFix>(
+        $$"""
+        [Prune(Granularity.Filter, 0.3, Scope = PruningScope.Global, RoundTo = {|PRUNE026:8|})]
+        public sealed partial class Model : Module<Tensor, Tensor>
+        {
+            private readonly Conv2d conv = Conv2d(3, 16, 3);
+            [Prune(Granularity.Row, 0.3, RoundTo = {|PRUNE026:4|}, Criterion = Criterion.LargeFinal)] private readonly Linear fc = Linear(16, 32);
+            public Model() : base("m") { }
+            {{Forward}}
+        }
+        """,
+        $$"""
+        [Prune(Granularity.Filter, 0.3, Scope = PruningScope.Global)]
+        public sealed partial class Model : Module<Tensor, Tensor>
+        {
+            private readonly Conv2d conv = Conv2d(3, 16, 3);
+            [Prune(Granularity.Row, 0.3, Criterion = Criterion.LargeFinal)] private readonly Linear fc = Linear(16, 32);
+            public Model() : base("m") { }
+            {{Forward}}
+        }
+        """,
+        RemoveRoundToCodeFix.EquivalenceKey,
+        "Remove RoundTo");
+
     private static async Task VerifyFix<TFix>(string before, string after, string equivalenceKey, string title, int index = 0)
         where TFix : CodeFixProvider, new()
     {
