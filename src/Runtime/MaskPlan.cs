@@ -324,11 +324,11 @@ public sealed class MaskPlan
                     d += vd;
                 }
 
+                // Mask sums of at most 15 ones are exact in float32.
+                float ma = 0, mb = 0, mc = 0, md = 0;
                 if (withMask)
                 {
-                    // Mask sums of at most 15 ones are exact in float32.
                     var masks = mask.Slice(run * runLength, 4 * runLength);
-                    float ma = 0, mb = 0, mc = 0, md = 0;
                     for (var index = 0; index < runLength; index++)
                     {
                         ma += masks[index];
@@ -336,30 +336,12 @@ public sealed class MaskPlan
                         mc += masks[(2 * runLength) + index];
                         md += masks[(3 * runLength) + index];
                     }
-
-                    maskSums[odometer.Group] += ma;
-                    sums[odometer.Group] += a;
-                    odometer.Advance();
-                    maskSums[odometer.Group] += mb;
-                    sums[odometer.Group] += b;
-                    odometer.Advance();
-                    maskSums[odometer.Group] += mc;
-                    sums[odometer.Group] += c;
-                    odometer.Advance();
-                    maskSums[odometer.Group] += md;
-                    sums[odometer.Group] += d;
-                    odometer.Advance();
-                    continue;
                 }
 
-                sums[odometer.Group] += a;
-                odometer.Advance();
-                sums[odometer.Group] += b;
-                odometer.Advance();
-                sums[odometer.Group] += c;
-                odometer.Advance();
-                sums[odometer.Group] += d;
-                odometer.Advance();
+                AddRun(sums, maskSums, withMask, ref odometer, a, ma);
+                AddRun(sums, maskSums, withMask, ref odometer, b, mb);
+                AddRun(sums, maskSums, withMask, ref odometer, c, mc);
+                AddRun(sums, maskSums, withMask, ref odometer, d, md);
             }
         }
 
@@ -382,6 +364,15 @@ public sealed class MaskPlan
 
             odometer.Advance();
         }
+    }
+
+    /// <summary>Adds one run's sums to its group and moves to the next run.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddRun(Span<double> sums, Span<double> maskSums, bool withMask, ref RunOdometer odometer, double sum, float maskSum)
+    {
+        sums[odometer.Group] += sum;
+        if (withMask) maskSums[odometer.Group] += maskSum;
+        odometer.Advance();
     }
 
     /// <summary>The group scores of the last scoring, one per group, in flat group order (writable for global ranking).</summary>
@@ -435,8 +426,11 @@ public sealed class MaskPlan
     internal void SelectLowest(int pruned)
     {
         var keep = _keep.AsSpan();
-        keep.Fill(1f);
-        if (pruned == 0) return;
+        if (pruned == 0)
+        {
+            keep.Fill(1f);
+            return;
+        }
 
         var scores = _scores.AsSpan();
 
@@ -456,6 +450,7 @@ public sealed class MaskPlan
 
         if (alreadyPruned > pruned)
         {
+            keep.Fill(1f);
             var left = pruned;
             for (var group = 0; left > 0; group++)
             {
