@@ -373,30 +373,43 @@ public abstract class PrunedLayer
     {
         var weight = Weight;
         var mask = Mask;
-        var isNOfM = Granularity == Granularity.NOfM;
-        var (viewShape, viewDims) = isNOfM ? (CurrentShape(weight), ReducedDims) : View(weight);
-        long groups = isNOfM ? weight.numel() : MaskPlan.CountGroups(viewShape.Select(size => (long)size).ToArray(), viewDims);
+        // N:M's groups are the elements; the other granularities' are counted on the view the mask is computed on.
+        long[]? viewSizes = null;
+        ReducedDims viewDims = default;
+        long groups;
+        if (Granularity == Granularity.NOfM)
+        {
+            groups = weight.numel();
+        }
+        else
+        {
+            var (viewShape, dims) = View(weight);
+            viewSizes = viewShape.Select(size => (long)size).ToArray();
+            viewDims = dims;
+            groups = MaskPlan.CountGroups(viewSizes, viewDims);
+        }
+
         double measured = 0;
         long pruned = 0;
         if (mask is not null)
         {
-            // Counted from the mask itself, so that a mask loaded from a checkpoint (or grown past the last update's
-            // count, as masks only grow) is reported as it is.
+            // Counted from the mask itself, so that a mask loaded from a checkpoint, or written by other code, is
+            // reported as it is.
             using var scope = NewDisposeScope();
             using var zero = 0f.ToScalar();
             var zeros = mask.eq(zero).sum().item<long>();
             measured = zeros / (double)mask.numel();
-            pruned = isNOfM ? zeros : CountPrunedGroups(mask, viewShape, viewDims, zero);
+            pruned = viewSizes is null ? zeros : CountPrunedGroups(mask, viewSizes, viewDims, zero);
         }
 
         return new LayerSparsity(Name, Kind, weight.shape, Granularity, _lastSparsity, groups, pruned, measured);
     }
 
-    /// <summary>The groups of <paramref name="dims"/> (on the mask viewed as <paramref name="viewShape"/>) whose every element the mask zeroes.</summary>
-    private static long CountPrunedGroups(Tensor mask, int[] viewShape, ReducedDims dims, Scalar zero)
+    /// <summary>The groups of <paramref name="dims"/> (on the mask viewed as <paramref name="viewSizes"/>) whose every element the mask zeroes.</summary>
+    private static long CountPrunedGroups(Tensor mask, long[] viewSizes, ReducedDims dims, Scalar zero)
     {
-        var view = mask.reshape(viewShape.Select(size => (long)size).ToArray());
-        var reduced = Enumerable.Range(1, viewShape.Length).Where(dims.Contains).Select(dim => (long)(dim - 1)).ToArray();
+        var view = mask.reshape(viewSizes);
+        var reduced = Enumerable.Range(1, viewSizes.Length).Where(dims.Contains).Select(dim => (long)(dim - 1)).ToArray();
         var kept = reduced.Length == 0 ? view : view.amax(reduced);
         return kept.eq(zero).sum().item<long>();
     }
