@@ -1,7 +1,5 @@
 extern alias generator;
 
-using System.Collections;
-using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using TrackingNames = generator::PruneSharp.Generator.TrackingNames;
@@ -120,31 +118,13 @@ public sealed class IncrementalityTests
             {
                 foreach (var (value, _) in step.Outputs)
                 {
-                    AssertNoRoslynObjects(value, $"{name} output", new HashSet<object>(ReferenceEqualityComparer.Instance));
+                    PipelineOutputs.AssertNoRoslynObjects(value, $"{name} output");
                     visited++;
                 }
             }
         }
 
         Assert.True(visited >= 8, $"only {visited} outputs were walked");
-    }
-
-    private static void AssertNoRoslynObjects(object? value, string path, HashSet<object> seen)
-    {
-        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum) return;
-        Assert.False(value is ISymbol or SyntaxNode or Compilation or SemanticModel or SyntaxTree, $"{path} holds a {value.GetType().Name}");
-        if (!value.GetType().IsValueType && !seen.Add(value)) return;
-
-        if (value is IEnumerable items)
-        {
-            var index = 0;
-            foreach (var item in items) AssertNoRoslynObjects(item, $"{path}[{index++}]", seen);
-        }
-
-        foreach (var field in value.GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
-        {
-            AssertNoRoslynObjects(field.GetValue(value), $"{path}.{field.Name}", seen);
-        }
     }
 
     private static void AssertReasons(GeneratorDriverRunResult result, params IncrementalStepRunReason[] allowed)
