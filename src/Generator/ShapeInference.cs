@@ -113,7 +113,8 @@ internal static class ShapeInference
         return new LayerShape([outputs.Value, inputs.Value], 1);
     }
 
-    private static ExpressionSyntax? FindInitializer(ISymbol member, CancellationToken cancellationToken)
+    /// <summary>The member's initializer (<c>= Conv2d(...)</c> on a field or an auto-property), or null.</summary>
+    internal static ExpressionSyntax? FindInitializer(ISymbol member, CancellationToken cancellationToken)
     {
         foreach (var reference in member.DeclaringSyntaxReferences)
         {

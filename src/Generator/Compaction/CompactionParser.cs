@@ -314,19 +314,7 @@ internal static class CompactionParser
     private static IInvocationOperation? FactoryCall(ISymbol member, ClassBinding binding, CancellationToken cancellationToken)
     {
         var candidates = new List<ExpressionSyntax>();
-        foreach (var reference in member.DeclaringSyntaxReferences)
-        {
-            switch (reference.GetSyntax(cancellationToken))
-            {
-                case VariableDeclaratorSyntax { Initializer.Value: { } value }:
-                    candidates.Add(value);
-                    break;
-                case PropertyDeclarationSyntax { Initializer.Value: { } value }:
-                    candidates.Add(value);
-                    break;
-            }
-        }
-
+        if (ShapeInference.FindInitializer(member, cancellationToken) is { } initializer) candidates.Add(initializer);
         foreach (var write in binding.Writes.Of(member, binding.SemanticModels, cancellationToken))
         {
             if (write is { Constructor: not null, Value: { } value }) candidates.Add(value);
