@@ -439,13 +439,15 @@ internal static class ModelParser
             reference.GetSyntax(cancellationToken) is TypeDeclarationSyntax declaration &&
             declaration.Modifiers.Any(SyntaxKind.PartialKeyword));
 
-    private static IEnumerable<ISymbol> MembersInDeclarationOrder(INamedTypeSymbol type) =>
+    /// <summary>The type's fields and properties declared in source, in file and then source order.</summary>
+    internal static IEnumerable<ISymbol> MembersInDeclarationOrder(INamedTypeSymbol type) =>
         type.GetMembers()
             .Where(member => !member.IsImplicitlyDeclared && member is IFieldSymbol or IPropertySymbol && member.Locations.Length > 0 && member.Locations[0].IsInSource)
             .OrderBy(member => member.Locations[0].SourceTree?.FilePath, StringComparer.Ordinal)
             .ThenBy(member => member.Locations[0].SourceSpan.Start);
 
-    private static AttributeData? FindPruneAttribute(ISymbol symbol, INamedTypeSymbol pruneAttribute) =>
+    /// <summary>The symbol's <c>[Prune]</c>, or null.</summary>
+    internal static AttributeData? FindPruneAttribute(ISymbol symbol, INamedTypeSymbol pruneAttribute) =>
         symbol.GetAttributes().FirstOrDefault(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, pruneAttribute));
 
     private static bool IsFraction(double value) => value >= 0.0 && value <= 1.0;
@@ -493,7 +495,8 @@ internal static class ModelParser
 
     private static string FormatDims(int[] dims) => "(" + string.Join(", ", dims.Select(dim => dim.ToString(CultureInfo.InvariantCulture))) + ")";
 
-    private static Location? IdentifierLocation(INamedTypeSymbol type, CancellationToken cancellationToken) =>
+    /// <summary>The type's name in its first declaration, where diagnostics about the class go.</summary>
+    internal static Location? IdentifierLocation(INamedTypeSymbol type, CancellationToken cancellationToken) =>
         type.DeclaringSyntaxReferences.Select(reference => reference.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().FirstOrDefault()?.Identifier.GetLocation()
         ?? type.Locations.FirstOrDefault();
 

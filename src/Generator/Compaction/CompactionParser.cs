@@ -143,11 +143,10 @@ internal static class CompactionParser
     {
         if (!emitsCompact)
         {
-            var identifier = type.DeclaringSyntaxReferences.Select(reference => reference.GetSyntax(cancellationToken)).OfType<TypeDeclarationSyntax>().FirstOrDefault()?.Identifier.GetLocation();
-            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.CompactNeedsParameterlessConstructor, identifier ?? type.Locations.FirstOrDefault(), type.Name));
+            diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.CompactNeedsParameterlessConstructor, ModelParser.IdentifierLocation(type, cancellationToken), type.Name));
         }
 
-        var classAttribute = FindPruneAttribute(type, pruneAttribute);
+        var classAttribute = ModelParser.FindPruneAttribute(type, pruneAttribute);
         foreach (var pruned in model.Layers)
         {
             var member = members.FirstOrDefault(candidate => candidate.Name == pruned.MemberName);
@@ -160,7 +159,7 @@ internal static class CompactionParser
                 continue;
             }
 
-            var granularity = DeclaredGranularity(FindPruneAttribute(member, pruneAttribute) ?? classAttribute);
+            var granularity = DeclaredGranularity(ModelParser.FindPruneAttribute(member, pruneAttribute) ?? classAttribute);
             var side = granularity is { } declared ? StructuralSide(pruned.Kind, declared) : null;
             if (side is null)
             {
@@ -222,9 +221,6 @@ internal static class CompactionParser
             _ => null,
         };
     }
-
-    private static AttributeData? FindPruneAttribute(ISymbol symbol, INamedTypeSymbol pruneAttribute) =>
-        symbol.GetAttributes().FirstOrDefault(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, pruneAttribute));
 
     /// <summary>A layer of the model: an instance field or property whose type is a TorchSharp module.</summary>
     private static GraphLayer? DescribeLayer(ISymbol member, ClassBinding binding, CancellationToken cancellationToken)
@@ -353,11 +349,7 @@ internal static class CompactionParser
     }
 
     private static IReadOnlyList<ISymbol> Members(INamedTypeSymbol type) =>
-        type.GetMembers()
-            .Where(member => !member.IsStatic && !member.IsImplicitlyDeclared && member is IFieldSymbol or IPropertySymbol && member.Locations.Length > 0 && member.Locations[0].IsInSource)
-            .OrderBy(member => member.Locations[0].SourceTree?.FilePath, StringComparer.Ordinal)
-            .ThenBy(member => member.Locations[0].SourceSpan.Start)
-            .ToList();
+        ModelParser.MembersInDeclarationOrder(type).Where(member => !member.IsStatic).ToList();
 
     private static bool IsModule(INamedTypeSymbol type)
     {
