@@ -249,6 +249,64 @@ public sealed class TreePrecedenceTests
         Assert.Equal(copy.PrunedLayers.Select(TreeTestKit.Mask), tree.PrunedLayers.Select(TreeTestKit.Mask));
     }
 
+    [Fact]
+    public void Layers_in_ModuleList_and_ModuleDict_are_named_by_index_and_key()
+    {
+        using var model = new MultiHeadNet();
+
+        var tree = Pruning.Of(model).Layers(Granularity.Weight, 0.5).Build();
+
+        Assert.Equal(["convs.0", "convs.1", "heads.age"], tree.PrunedLayers.Select(layer => layer.Name));
+        Assert.Equal("heads.label", tree.OutputLayerName);
+        TreeTestKit.AssertNamesAreModulePaths(model, tree);
+    }
+
+    [Fact]
+    public void Every_layer_kind_is_found_by_its_type_and_grouped_transposed_convolutions_are_masked_as_one_layer_is()
+    {
+        using var model = new EveryKindNet();
+        using var copy = new EveryKindNet();
+        TreeTestKit.CopyParameters(model, copy);
+
+        var tree = Pruning.Of(model).Layers(Granularity.Filter, 0.5).IncludingOutputLayer().Build();
+        tree.ComputeMasks();
+
+        Assert.Equal(
+            [("signal.conv", LayerKind.Conv1d), ("signal.up", LayerKind.ConvTranspose1d), ("volume.conv", LayerKind.Conv3d), ("volume.up", LayerKind.ConvTranspose3d), ("image.up", LayerKind.ConvTranspose2d), ("image.head", LayerKind.Conv2d)],
+            tree.PrunedLayers.Select(layer => (layer.Name, layer.Kind)));
+        TreeTestKit.AssertMasksEqualOneLayerPath(tree, copy);
+        Assert.Equal(8, tree.GetSparsityReport().Layers.Single(layer => layer.Name == "image.up").Groups);  // output channels across both groups
+    }
+
+    [Fact]
+    public void A_block_selection_matches_names_relative_to_the_block_and_may_opt_into_the_output_layer()
+    {
+        var block = new SelectiveBlock();
+        using var model = nn.Sequential(("stem", Conv2d(3, 4, 3)), ("inner", block));
+
+        var tree = PruningTree.Build(model);
+
+        // "b" is excepted relative to the block (inner.b); Linear is not among the kinds; the output layer opted in.
+        Assert.Equal(["inner.a", "inner.c"], tree.PrunedLayers.Select(layer => layer.Name));
+        Assert.Equal("inner.c", tree.OutputLayerName);
+    }
+
+    private sealed class SelectiveBlock : Module<Tensor, Tensor>, IDeclaresPruning
+    {
+        private readonly Conv2d a = Conv2d(4, 4, 3);
+        private readonly Conv2d b = Conv2d(4, 4, 3);
+        private readonly Linear fc = Linear(4, 4);
+        private readonly Conv2d c = Conv2d(4, 4, 1);
+
+        public SelectiveBlock() : base(nameof(SelectiveBlock)) => RegisterComponents();
+
+        public void DeclarePruning(PruningDeclarations declarations) => declarations.ClassLevel(
+            new PruneSettings(Granularity.Weight, 0.5),
+            selection: new LayerSelection { Exclude = ["b"], Kinds = [LayerKind.Conv2d], IncludeOutputLayer = true });
+
+        public override Tensor forward(Tensor input) => c.forward(b.forward(a.forward(input)));
+    }
+
     internal static void Expect(PrunedLayer layer, Granularity granularity, double sparsity)
     {
         Assert.True(layer.Granularity == granularity && layer.TargetSparsity == sparsity, $"Layer '{layer.Name}' is pruned at {layer.Granularity} {layer.TargetSparsity}, not {granularity} {sparsity}.");

@@ -62,3 +62,31 @@ public sealed class ExamplesStyleNet : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) => layers.forward(input);
 }
+
+/// <summary>Layers in a ModuleList and a ModuleDict, registered as "convs.0" and "heads.age".</summary>
+public sealed class MultiHeadNet : Module<Tensor, Tensor>
+{
+    private readonly ModuleList<Conv2d> convs = ModuleList(Conv2d(3, 8, 3), Conv2d(8, 8, 3));
+    private readonly ModuleDict<Linear> heads = ModuleDict(("age", Linear(8, 1)), ("label", Linear(8, 5)));
+
+    public MultiHeadNet() : base(nameof(MultiHeadNet)) => RegisterComponents();
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var conv in convs) x = functional.relu(conv.forward(x));
+        return heads["label"].forward(x.mean([2, 3])).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>Every other layer kind: 1-D and 3-D convolutions and the three transposed ones, one of them grouped.</summary>
+public sealed class EveryKindNet : Module<Tensor, Tensor>
+{
+    private readonly Sequential signal = Sequential(("conv", Conv1d(2, 8, 3)), ("up", ConvTranspose1d(8, 4, 3)));
+    private readonly Sequential volume = Sequential(("conv", Conv3d(2, 8, 3)), ("up", ConvTranspose3d(8, 4, 3)));
+    private readonly Sequential image = Sequential(("up", ConvTranspose2d(4, 8, 3, groups: 2)), ("head", Conv2d(8, 4, 1)));
+
+    public EveryKindNet() : base(nameof(EveryKindNet)) => RegisterComponents();
+
+    public override Tensor forward(Tensor input) => throw new NotSupportedException("Only the layers are used.");
+}
