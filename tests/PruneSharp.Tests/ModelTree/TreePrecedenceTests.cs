@@ -291,6 +291,50 @@ public sealed class TreePrecedenceTests
         Assert.Equal("inner.c", tree.OutputLayerName);
     }
 
+    [Fact]
+    public void A_collection_named_deep_in_the_tree_gets_the_declarations_of_the_block_that_holds_it()
+    {
+        var extra = Conv2d(4, 4, 1);
+        using var model = nn.Sequential(("stem", Conv2d(3, 4, 3)), ("inner", new SelectiveBlock()));
+
+        var tree = Pruning.Of(model).Unregistered("inner.extras", [extra]).Layers(Granularity.Filter, 0.5).Build();
+        var layers = tree.PrunedLayers.ToDictionary(layer => layer.Name);
+
+        Assert.Same(extra, layers["inner.extras.0"].Layer);
+        Expect(layers["inner.extras.0"], Granularity.Weight, 0.5);   // the block's class-level rule, not the entry's
+        Expect(layers["stem"], Granularity.Filter, 0.5);
+    }
+
+    [Fact]
+    public void A_member_declaration_prunes_the_output_layer_and_takes_its_name_in_the_root()
+    {
+        var block = new MemberOutputBlock();
+        using var model = nn.Sequential(("stem", Conv2d(3, 4, 3)), ("inner", block));
+
+        var tree = PruningTree.Build(model);
+
+        Assert.Equal("inner.head", tree.OutputLayerName);
+        Assert.Equal(["inner.head"], tree.PrunedLayers.Select(layer => layer.Name));
+        Assert.Same(block.HeadPruning, tree.PrunedLayers[0]);
+    }
+
+    private sealed class MemberOutputBlock : Module<Tensor, Tensor>, IDeclaresPruning
+    {
+        private readonly Linear head = Linear(4, 4);
+
+        public MemberOutputBlock() : base(nameof(MemberOutputBlock))
+        {
+            RegisterComponents();
+            HeadPruning = new ModulePrunedLayer("head", head, new PruneSettings(Granularity.Row, 0.5));
+        }
+
+        public PrunedLayer HeadPruning { get; }
+
+        public void DeclarePruning(PruningDeclarations declarations) => declarations.Member(HeadPruning);
+
+        public override Tensor forward(Tensor input) => head.forward(input);
+    }
+
     private sealed class SelectiveBlock : Module<Tensor, Tensor>, IDeclaresPruning
     {
         private readonly Conv2d a = Conv2d(4, 4, 3);
