@@ -156,7 +156,10 @@ internal static class TreeResolver
         {
             if (used.Names.Contains(name)) continue;
             var module = walk.ModuleAt(name);
-            var reason = module is null ? "no module has that name" : $"it is a {module.GetType().Name}, which PruneSharp cannot prune";
+            var alias = module is null ? null : walk.Sites.FirstOrDefault(site => ReferenceEquals(site.Module, module));
+            var reason = module is null ? "no module has that name"
+                : alias is not null ? $"that module is registered twice, and the tree names it by its first path, '{alias.Name}'"
+                : $"it is a {module.GetType().Name}, which PruneSharp cannot prune";
             throw new InvalidOperationException($"Layer(\"{name}\", …): {reason}. The model's prunable layers: {NameList(walk)}.");
         }
 

@@ -98,7 +98,7 @@ internal sealed class TreeWalk
         if (!_visited.Add(module)) return;
         if (ModulePrunedLayer.TryGetKind(module, out var kind))
         {
-            _sites.Add(new LayerSite(module, path, kind, _registered.ContainsKey(module), chain.ToArray()));
+            _sites.Add(new LayerSite(module, path, kind, chain.ToArray()));
             return;
         }
 
@@ -183,4 +183,4 @@ internal sealed record TreeBlock(BlockDeclarations Declarations, string Path)
 }
 
 /// <summary>One prunable layer found by the walk: the module, its name, and the blocks on its path, outermost first.</summary>
-internal sealed record LayerSite(nn.Module Module, string Name, LayerKind Kind, bool Registered, TreeBlock[] Chain);
+internal sealed record LayerSite(nn.Module Module, string Name, LayerKind Kind, TreeBlock[] Chain);

@@ -104,6 +104,8 @@ public sealed class TreePrecedenceTests
         Assert.Equal(["a", "b"], tree.PrunedLayers.Select(layer => layer.Name));
         Expect(tree.PrunedLayers[0], Granularity.Filter, 0.5);            // two rules reach it by two paths; the later wins, once
         Expect(tree.PrunedLayers[1], Granularity.Weight, 0.5);
+        var alias = Assert.Throws<InvalidOperationException>(() => Pruning.Of(model).Layer("again", Granularity.Filter, 0.5).Build());
+        Assert.StartsWith("Layer(\"again\", …): that module is registered twice, and the tree names it by its first path, 'a'.", alias.Message, StringComparison.Ordinal);
     }
 
     [Fact]
