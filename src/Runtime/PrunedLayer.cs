@@ -115,11 +115,18 @@ public abstract class PrunedLayer
     /// <summary>How the layer is pruned.</summary>
     public PruneSettings Settings { get; }
 
-    /// <summary>The model's field or property that holds the layer.</summary>
-    public string Name { get; }
+    /// <summary>
+    /// The layer's name: its dotted path in the model's <c>named_modules()</c> (<c>layer1.0.conv1</c>; for a direct
+    /// field, its registered name), or its C# access path where it is not registered (<c>convs.0</c>).
+    /// </summary>
+    public string Name { get; private set; }
 
     /// <summary>The layer's kind.</summary>
     public LayerKind Kind { get; }
+
+    // Naming inside a model tree (src/Runtime/Models): a layer that a block class declares is named by its path in the
+    // enclosing model. runtime-core's Qualify member does the same; keep one of the two at merge.
+    internal void Rename(string qualifiedName) => Name = qualifiedName;
 
     /// <summary>The granularity the layer is pruned at.</summary>
     public Granularity Granularity { get; }

@@ -34,6 +34,23 @@ public static class PruningCheckpoint
         model.load(path);
     }
 
+    /// <summary>Saves the state of the model <paramref name="tree"/> prunes (see <see cref="Save{TModel}"/>).</summary>
+    public static void Save(PruningTree tree, string path)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        tree.Model.save(path);
+    }
+
+    /// <summary>Loads a saved state into the model <paramref name="tree"/> prunes, mask buffers included (see <see cref="Load{TModel}"/>).</summary>
+    public static void Load(PruningTree tree, string path)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        RegisterMaskBuffers(tree);
+        tree.Model.load(path);
+    }
+
     /// <summary>
     /// Gives every pruned layer that has no <see cref="PrunedLayer.MaskBufferName"/> buffer an all-ones one, shaped
     /// and placed like its weight, so a state dict with masks (TorchSharp's, or a PyTorch one through another

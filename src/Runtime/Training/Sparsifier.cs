@@ -42,10 +42,10 @@ public sealed class Sparsifier : IDisposable
     }
 
     /// <summary>Prunes <paramref name="model"/>'s layers on the schedules <paramref name="scheduleFor"/> gives each.</summary>
-    /// <param name="model">The model; when it is a TorchSharp module, rewinding covers all of its parameters.</param>
+    /// <param name="model">The model; when it is a TorchSharp module (or a <see cref="PruningTree"/> of one), rewinding covers all of its parameters.</param>
     /// <param name="scheduleFor">The schedule of a layer (for example <c>layer => SparsitySchedule.Create(Schedule.Agp, 0.9, 0, 0.75)</c>).</param>
     public Sparsifier(IPrunableModule model, Func<PrunedLayer, SparsitySchedule> scheduleFor)
-        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, scheduleFor, model as nn.Module)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, scheduleFor, model as nn.Module ?? (model as PruningTree)?.Model)
     {
     }
 
