@@ -23,9 +23,6 @@ internal static class CheckpointFile
     private const int MaxNameBytes = 1 << 16;
     private const int MaxRank = 64;
 
-    // Name length, type, rank (one byte each at least) and, in version 2, the digest.
-    private const int SmallestEntry = 3;
-
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     internal static ReadOnlySpan<byte> Magic => [0x89, (byte)'P', (byte)'S', (byte)'C', (byte)'K', (byte)'P', (byte)'T', 0x0A];
@@ -96,7 +93,7 @@ internal static class CheckpointFile
             {
                 stream.Position = 0;
                 reader.Legacy = true;
-                ReadEntries(reader, reader.ReadLeb128(null, "the number of tensors"), withDigests: false);
+                ReadEntries(reader, reader.ReadLeb128(null, "the number of tensors"));
             }
 
             if (reader.Remaining != 0)
@@ -119,17 +116,12 @@ internal static class CheckpointFile
             throw reader.Error(null, $"it is a PruneSharp checkpoint of format version {version}; this PruneSharp reads version {Version} (and TorchSharp's Module.save files). It was written by another PruneSharp, or its header is damaged.");
         }
 
-        ReadEntries(reader, BinaryPrimitives.ReadUInt32LittleEndian(header[12..]), withDigests: true);
+        ReadEntries(reader, BinaryPrimitives.ReadUInt32LittleEndian(header[12..]));
     }
 
-    private static void ReadEntries(EntryReader reader, long count, bool withDigests)
+    private static void ReadEntries(EntryReader reader, long count)
     {
-        var smallest = SmallestEntry + (withDigests ? DigestLength : 0);
-        if (count > reader.Remaining / smallest)
-        {
-            throw reader.Error(null, $"it announces {count} tensors, more than its remaining {reader.Remaining} bytes can hold: it is damaged, or not a checkpoint.");
-        }
-
+        // No count is trusted for an allocation: each entry is read, and bounded by the bytes left, in turn.
         for (long index = 0; index < count; index++)
         {
             if (reader.Remaining == 0)
@@ -137,12 +129,13 @@ internal static class CheckpointFile
                 throw reader.Error(null, $"the file ends after {index} of the {count} tensors it announces: it is truncated.");
             }
 
-            ReadEntry(reader, index, count, withDigests);
+            ReadEntry(reader, index, count);
         }
     }
 
-    private static void ReadEntry(EntryReader reader, long index, long count, bool withDigests)
+    private static void ReadEntry(EntryReader reader, long index, long count)
     {
+        var withDigests = !reader.Legacy;
         var entry = $"entry {index + 1} of {count}";
         reader.Hash = withDigests ? reader.EntryHash : null;
         var nameLength = reader.ReadLeb128(null, $"the name length of {entry}");

@@ -1,6 +1,7 @@
 using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Text.Json;
 using static TorchSharp.torch;
@@ -122,7 +123,7 @@ public sealed class SafeTensorsHeader
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > MaxHeaderLength)
         {
-            throw error(null, $"its header length is {headerLength} bytes, over the format's limit of {MaxHeaderLength:N0}.");
+            throw error(null, $"its header length is {headerLength} bytes, over the format's limit of {MaxHeaderLength.ToString("N0", CultureInfo.InvariantCulture)}.");
         }
 
         if ((long)headerLength > fileLength - 8)
@@ -155,6 +156,7 @@ public sealed class SafeTensorsHeader
                 if (!keys.Add(current)) throw error(current, "the header names it twice.");
                 if (current == MetadataKey)
                 {
+                    current = null;
                     ReadMetadata(ref reader, metadata, error);
                 }
                 else
@@ -189,12 +191,12 @@ public sealed class SafeTensorsHeader
 
     private static void ReadMetadata(ref Utf8JsonReader reader, Dictionary<string, string> metadata, Func<string?, string, Exception> error)
     {
-        if (Next(ref reader) != JsonTokenType.StartObject) throw error(MetadataKey, "it must be an object of strings.");
+        if (Next(ref reader) != JsonTokenType.StartObject) throw error(null, $"its header's {MetadataKey} is not an object of strings.");
         while (Next(ref reader) == JsonTokenType.PropertyName)
         {
             var key = reader.GetString()!;
-            if (Next(ref reader) != JsonTokenType.String) throw error(MetadataKey, $"its value for '{key}' is not a string.");
-            if (!metadata.TryAdd(key, reader.GetString()!)) throw error(MetadataKey, $"it names '{key}' twice.");
+            if (Next(ref reader) != JsonTokenType.String) throw error(null, $"its header's {MetadataKey} value for '{key}' is not a string.");
+            if (!metadata.TryAdd(key, reader.GetString()!)) throw error(null, $"its header's {MetadataKey} names '{key}' twice.");
         }
     }
 

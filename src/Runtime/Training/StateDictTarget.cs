@@ -146,7 +146,7 @@ internal sealed class StateDictTarget
             return $"the file has a mask for '{name[..^suffix.Length]}', which is not one of the model's pruned layers.";
         }
 
-        return "the model has no parameter or buffer of this name (a model with other layers, or other layer names, than the one saved).";
+        return "the model has no parameter or buffer of this name (was the file saved from a model with other layers, or other layer names?).";
     }
 
     private void Add(TargetTensor tensor)
