@@ -121,6 +121,15 @@ public sealed class SafeTensorsReaderTests : IDisposable
         Assert.Equal(0, TensorBytes.StagedBytes - staged);   // not even 'a', which was valid
     }
 
+    [Fact]
+    public void A_boolean_byte_other_than_0_or_1_is_refused()
+    {
+        var path = WriteFile("bool", RawSafetensors.Bytes(Header([("flags", "BOOL", [2, 2], 0, 4)]), [1, 0, 2, 1]));
+        var error = Assert.Throws<CheckpointException>(() => SafeTensorsFile.ReadTensors(path));
+        Assert.Equal("flags", error.TensorName);
+        Assert.Contains("byte value 2 at flat index 2", error.Message);
+    }
+
     /// <summary>
     /// Each file, the tensor its error names (null: the file's), and a fragment of the message, marked "model:" where the
     /// file is valid safetensors and only the check against the model refuses it.

@@ -30,7 +30,8 @@ public static class SafeTensorsFile
     /// Reads every tensor of the safetensors file at <paramref name="path"/> onto the CPU, after validating its header
     /// (so at most the file's own data size is allocated). The caller owns, and disposes, the tensors.
     /// </summary>
-    /// <exception cref="CheckpointException">The file is not a valid safetensors file, or holds a dtype TorchSharp lacks.</exception>
+    /// <exception cref="CheckpointException">The file is not a valid safetensors file, holds a dtype TorchSharp lacks, or a
+    /// boolean byte other than 0 or 1.</exception>
     public static Dictionary<string, Tensor> ReadTensors(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
@@ -50,6 +51,10 @@ public static class SafeTensorsFile
                 tensors.Add(entry.Name, tensor);
                 stream.Position = header.DataOffset + entry.DataStart;
                 TensorBytes.Fill(tensor, stream, null);
+                if (tensor.dtype == ScalarType.Bool && TensorBytes.FirstByteNotZeroOrOne(tensor) is var index and >= 0)
+                {
+                    throw new CheckpointException(path, entry.Name, $"a boolean tensor holds the byte value {TensorBytes.ByteAt(tensor, index)} at flat index {index}; booleans are 0 or 1.");
+                }
             }
         }
         catch (Exception exception)

@@ -8,8 +8,9 @@ namespace PruneSharp.Training;
 
 /// <summary>
 /// The element types a checkpoint can hold, and the one place where file bytes become tensor memory (and back). Every
-/// tensor a load creates from file data is allocated here, after the file's claims were checked against the model or
-/// against the file's length, so <see cref="StagedBytes"/> is the whole native memory a load asked for.
+/// tensor a load creates for file data is allocated here, after the file's claims were checked against the model or
+/// against the file's length, so <see cref="StagedBytes"/> counts what a load set aside for file data (a conversion or
+/// a value check makes temporaries of at most the same size).
 /// </summary>
 internal static class TensorBytes
 {
