@@ -222,6 +222,34 @@ public sealed class CheckpointValidationTests : IDisposable
         Assert.Contains("format version 3", AssertRefused(target, () => PruningCheckpoint.Load(target, newer), newer, null).Message);
     }
 
+    [Theory]
+    [InlineData((1L << 61) - 1, "needs over 2^63 more bytes")]      // 2^63 − 4 bytes of float32: the checksum's 32 would overflow
+    [InlineData(56_000L * 56_000, "needs 12544000032 more bytes")]
+    [InlineData(1L << 62, "more bytes than a 64-bit count holds")]
+    public void A_size_the_file_cannot_hold_is_refused_before_anything_is_allocated(long size, string fragment)
+    {
+        var file = new MemoryStream();
+        file.Write(CheckpointFormat.Magic);
+        file.Write([2, 0, 0, 0, 1, 0, 0, 0]);   // version 2, one tensor
+        using (var writer = new BinaryWriter(file, System.Text.Encoding.UTF8, leaveOpen: true)) writer.Write("conv.weight");
+        file.Write([6, 1]);                      // Float32, rank 1
+        for (var rest = (ulong)size; ; rest >>= 7)
+        {
+            file.WriteByte((byte)(rest < 0x80 ? rest : (rest & 0x7F) | 0x80));
+            if (rest < 0x80) break;
+        }
+
+        file.Write(new byte[64]);
+        var path = Path.Combine(_directory, "huge.bin");
+        File.WriteAllBytes(path, file.ToArray());
+
+        using var target = new FilterNet();
+        var staged = TensorBytes.StagedBytes;
+        var error = AssertRefused(target, () => PruningCheckpoint.Load(target, path), path, "conv.weight");
+        Assert.Contains(fragment, error.Message);
+        Assert.Equal(0, TensorBytes.StagedBytes - staged);
+    }
+
     [Fact]
     public void Rewind_checks_every_captured_parameter_before_copying_any()
     {

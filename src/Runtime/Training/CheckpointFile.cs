@@ -1,5 +1,6 @@
 using System;
 using System.Buffers.Binary;
+using System.Globalization;
 using System.IO;
 using System.Security.Cryptography;
 using System.Text;
@@ -173,9 +174,11 @@ internal static class CheckpointFile
             throw reader.Error(name, $"its shape {MaskPlan.FormatShape(shape)} has more bytes than a 64-bit count holds: the file is damaged.");
         }
 
-        var needed = dataBytes + (withDigests ? DigestLength : 0);
-        if (needed > reader.Remaining)
+        // Compared without adding to dataBytes, which may be close to 2^63.
+        var digestBytes = withDigests ? DigestLength : 0;
+        if (dataBytes > reader.Remaining - digestBytes)
         {
+            var needed = dataBytes > long.MaxValue - digestBytes ? "over 2^63" : (dataBytes + digestBytes).ToString(CultureInfo.InvariantCulture);
             throw reader.Error(name, $"{entry} needs {needed} more bytes for its {type} data of shape {MaskPlan.FormatShape(shape)}{(withDigests ? " and checksum" : "")}, but the file has {reader.Remaining} left: it is truncated or damaged.");
         }
 
