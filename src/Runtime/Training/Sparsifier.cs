@@ -177,24 +177,36 @@ public sealed class Sparsifier : IDisposable
 
     /// <summary>
     /// Copies the captured parameters back into the model and re-applies every layer's current mask, so pruned
-    /// weights stay exactly zero and kept weights return to their captured values.
+    /// weights stay exactly zero and kept weights return to their captured values. Every captured tensor is checked
+    /// against the model before any is copied, so a rewind that throws has changed nothing.
     /// </summary>
-    /// <exception cref="InvalidOperationException">No rewind point was captured, or a parameter's shape changed since.</exception>
+    /// <exception cref="InvalidOperationException">No rewind point was captured, or a captured parameter is no longer
+    /// in the model or changed shape or dtype since (the message names it).</exception>
     public void Rewind()
     {
         var point = _rewindPoint ?? throw new InvalidOperationException("There is no rewind point: call CaptureRewindPoint() at the epoch or step to rewind to first.");
-        var parameters = Parameters().ToDictionary(entry => entry.Name, entry => entry.Parameter, StringComparer.Ordinal);
+        var parameters = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in Parameters()) parameters.TryAdd(name, parameter);
+        var targets = new Tensor[point.Length];
+        for (var index = 0; index < point.Length; index++)
+        {
+            var (name, value) = point[index];
+            if (!parameters.TryGetValue(name, out var parameter))
+            {
+                throw new InvalidOperationException($"Cannot rewind: parameter '{name}' was captured but the model no longer has it. Nothing was rewound; capture a new rewind point.");
+            }
+
+            if (!parameter.shape.AsSpan().SequenceEqual(value.shape) || parameter.dtype != value.dtype)
+            {
+                throw new InvalidOperationException($"Cannot rewind: parameter '{name}' is {parameter.dtype} {MaskPlan.FormatShape(parameter.shape)} now, but was {value.dtype} {MaskPlan.FormatShape(value.shape)} when it was captured. Nothing was rewound; capture a new rewind point.");
+            }
+
+            targets[index] = parameter;
+        }
+
         using (no_grad())
         {
-            foreach (var (name, value) in point)
-            {
-                if (!parameters.TryGetValue(name, out var parameter) || !parameter.shape.SequenceEqual(value.shape))
-                {
-                    throw new InvalidOperationException($"Parameter '{name}' is missing or changed shape since the rewind point was captured.");
-                }
-
-                parameter.copy_(value);
-            }
+            for (var index = 0; index < point.Length; index++) targets[index].copy_(point[index].Value);
         }
 
         foreach (var layer in _layers)
