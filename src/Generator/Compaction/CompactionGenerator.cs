@@ -1,5 +1,7 @@
 using Microsoft.CodeAnalysis;
 
+using PruneSharp.Compaction;
+
 namespace PruneSharp.Generator.Compaction;
 
 /// <summary>

@@ -1,16 +1,17 @@
 using System;
 using System.Collections.Generic;
-using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
 using static PruneSharp.Generator.OperationValues;
 
+using PruneSharp.Compaction;
+
 namespace PruneSharp.Generator.Compaction;
 
-/// <summary>The statements and expressions of forward that the graph follows; everything else is opaque.</summary>
-internal sealed partial class ForwardGraph
+/// <summary>The statements and expressions of forward that the compiler follows; everything else becomes an opaque step.</summary>
+internal sealed partial class ForwardCompiler
 {
     private const string TensorTypeName = "TorchSharp.torch.Tensor";
     private const string TorchTypeName = "TorchSharp.torch";
@@ -26,8 +27,8 @@ internal sealed partial class ForwardGraph
     /// <summary>Tensor methods that map each channel on its own and keep zero at zero, or only move the tensor.</summary>
     private static readonly HashSet<string> PassThroughMethods = new(StringComparer.Ordinal)
     {
-        "relu", "relu_", "relu6", "gelu", "silu", "tanh", "tanh_", "elu", "hardswish", "leaky_relu",
-        "contiguous", "clone", "detach", "MoveToOuterDisposeScope", "DetachFromDisposeScope",
+        "relu", "relu_", "relu6", "gelu", "silu", "silu_", "tanh", "tanh_", "elu", "elu_", "hardswish", "hardswish_", "leaky_relu", "leaky_relu_",
+        "contiguous", "clone", "detach", "alias", "MoveToOuterDisposeScope", "DetachFromDisposeScope",
     };
 
     private void VisitStatement(IOperation? statement)
@@ -53,13 +54,77 @@ internal sealed partial class ForwardGraph
                 EvalOrMention(expression.Operation);
                 break;
             case IReturnOperation { ReturnedValue: { } returned }:
-                var output = Eval(returned);
-                Block(output.Space, new Blocker(DiagnosticDescriptors.ChannelsAtModelBoundary, returned.Syntax.GetLocation(), "forward returns them: they are the model's output, whose size cannot change"));
+                var value = Eval(returned);
+                Emit(new FlowOp(FlowOpKind.Return, -1, value, Site: Site(returned)));
+                break;
+            case IConditionalOperation { IsRef: false } conditional when MemberNullCheck(conditional.Condition) is { } check:
+                VisitIfPresent(check.Member, check.WhenPresentIsTrue ? conditional.WhenTrue : conditional.WhenFalse, check.WhenPresentIsTrue ? conditional.WhenFalse : conditional.WhenTrue);
                 break;
             default:
                 OpaqueStatement(statement);
                 break;
         }
+    }
+
+    /// <summary><c>if (member is not null) ... else ...</c>: each branch compiled on its own; the locals they assign are joined.</summary>
+    private void VisitIfPresent(string member, IOperation? whenPresent, IOperation? whenAbsent)
+    {
+        var outer = _ops;
+        var before = new Dictionary<ILocalSymbol, int>(_locals, SymbolEqualityComparer.Default);
+
+        _ops = [];
+        VisitStatement(whenPresent);
+        var thenOps = _ops;
+        var thenLocals = new Dictionary<ILocalSymbol, int>(_locals, SymbolEqualityComparer.Default);
+
+        _locals.Clear();
+        foreach (var pair in before) _locals[pair.Key] = pair.Value;
+        _ops = [];
+        VisitStatement(whenAbsent);
+        var elseOps = _ops;
+
+        foreach (var local in thenLocals.Keys.Union(_locals.Keys, SymbolEqualityComparer.Default).Cast<ILocalSymbol>().ToList())
+        {
+            var inThen = thenLocals.TryGetValue(local, out var thenRegister) ? thenRegister : -1;
+            var inElse = _locals.TryGetValue(local, out var elseRegister) ? elseRegister : -1;
+            if (inThen == inElse) continue;
+            var joined = NewRegister();
+            thenOps.Add(new FlowOp(FlowOpKind.Copy, joined, inThen));
+            elseOps.Add(new FlowOp(FlowOpKind.Copy, joined, inElse));
+            _locals[local] = joined;
+        }
+
+        _ops = outer;
+        Emit(new FlowOp(FlowOpKind.IfPresent, -1, -1, Member: member, Then: new FlowList<FlowOp>(thenOps), Else: new FlowList<FlowOp>(elseOps)));
+    }
+
+    /// <summary><c>member != null</c>, <c>member is not null</c>, <c>member == null</c>, <c>member is null</c> on a module member.</summary>
+    private (string Member, bool WhenPresentIsTrue)? MemberNullCheck(IOperation? condition)
+    {
+        switch (condition)
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not when MemberNullCheck(not.Operand) is { } inner:
+                return (inner.Member, !inner.WhenPresentIsTrue);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } binary:
+                var member = TryGetMember(binary.LeftOperand, out var left) && IsNull(binary.RightOperand) ? left
+                    : TryGetMember(binary.RightOperand, out var right) && IsNull(binary.LeftOperand) ? right : null;
+                return member is null ? null : (member, binary.OperatorKind == BinaryOperatorKind.NotEquals);
+            case IIsPatternOperation { Value: { } value, Pattern: var pattern } when TryGetMember(value, out var name):
+                return pattern switch
+                {
+                    IConstantPatternOperation constant when IsNull(constant.Value) => (name, false),
+                    INegatedPatternOperation { Pattern: IConstantPatternOperation negated } when IsNull(negated.Value) => (name, true),
+                    _ => null,
+                };
+            default:
+                return null;
+        }
+    }
+
+    private static bool IsNull(IOperation operation)
+    {
+        while (operation is IConversionOperation conversion) operation = conversion.Operand;
+        return operation.ConstantValue is { HasValue: true, Value: null };
     }
 
     private void VisitDeclarations(IVariableDeclarationGroupOperation group)
@@ -70,23 +135,16 @@ internal sealed partial class ForwardGraph
             {
                 var initializer = declarator.Initializer?.Value ?? declaration.Initializer?.Value;
                 if (initializer is null) continue;
-                if (IsTensor(declarator.Symbol.Type))
-                {
-                    _locals[declarator.Symbol] = Eval(initializer);
-                }
-                else
-                {
-                    EvalOrMention(initializer);
-                }
+                if (IsTensor(declarator.Symbol.Type)) _locals[declarator.Symbol] = Eval(initializer);
+                else EvalOrMention(initializer);
             }
         }
     }
 
-    /// <summary>A statement the graph does not follow: every value and layer it touches is blocked, and every tensor local it assigns becomes unknown.</summary>
+    /// <summary>A statement that is not followed: everything it touches is blocked, and every tensor local it assigns becomes unknown.</summary>
     private void OpaqueStatement(IOperation statement)
     {
         var firstToken = statement.Syntax.GetFirstToken();
-        var blocker = new Blocker(DiagnosticDescriptors.ForwardNotFollowed, firstToken.GetLocation(), $"forward uses them in a '{firstToken.ValueText}' statement, which Compact() does not follow");
         var assignedLocals = statement.Descendants().OfType<IAssignmentOperation>()
             .Select(assignment => assignment.Target)
             .OfType<ILocalReferenceOperation>()
@@ -95,16 +153,17 @@ internal sealed partial class ForwardGraph
             .ToList();
 
         // A local the statement may or may not reassign can leave it holding its old value: that value escapes too.
+        var inputs = new List<int>();
         foreach (var local in assignedLocals)
         {
-            if (_locals.TryGetValue(local, out var before)) Block(before.Space, blocker);
+            if (_locals.TryGetValue(local, out var before)) inputs.Add(before);
         }
 
-        EscapeChildren(statement, blocker);
-        foreach (var local in assignedLocals) _locals[local] = Unknown(blocker);
+        var result = Opaque(statement, $"forward uses them in a '{firstToken.ValueText}' statement, which Compact() does not follow", Site(firstToken.GetLocation()), inputs);
+        foreach (var local in assignedLocals) _locals[local] = result;
     }
 
-    /// <summary>Evaluates a tensor expression; blocks whatever a non-tensor expression touches.</summary>
+    /// <summary>Evaluates a tensor expression; a non-tensor expression that touches tracked values becomes an opaque step.</summary>
     private void EvalOrMention(IOperation operation)
     {
         if (IsTensor(operation.Type))
@@ -113,27 +172,25 @@ internal sealed partial class ForwardGraph
             return;
         }
 
-        if (TryGetLayer(operation, out _) || operation.Descendants().Any(IsTracked))
-        {
-            EscapeChildren(operation, Unfollowed(operation));
-            if (TryGetLayer(operation, out var layer)) BlockLayer(layer, Unfollowed(operation));
-        }
+        if (IsTracked(operation) || operation.Descendants().Any(IsTracked)) Opaque(operation);
     }
 
     private bool IsTracked(IOperation operation) =>
-        TryGetLayer(operation, out _) ||
+        TryGetMember(operation, out _) ||
         (operation is ILocalReferenceOperation local && IsTensor(local.Type)) ||
         (operation is IParameterReferenceOperation parameter && SymbolEqualityComparer.Default.Equals(parameter.Parameter, _input));
 
-    private TensorValue Eval(IOperation operation)
+    private int Eval(IOperation operation)
     {
         _cancellationToken.ThrowIfCancellationRequested();
         switch (operation)
         {
             case IConversionOperation conversion when IsTensor(conversion.Operand.Type):
                 return Eval(conversion.Operand);
+            case IParenthesizedOperation parenthesized:
+                return Eval(parenthesized.Operand);
             case IParameterReferenceOperation parameter when SymbolEqualityComparer.Default.Equals(parameter.Parameter, _input):
-                return InputValue(parameter);
+                return 0;
             case ILocalReferenceOperation local when _locals.TryGetValue(local.Local, out var value):
                 return value;
             case IInvocationOperation invocation:
@@ -142,30 +199,36 @@ internal sealed partial class ForwardGraph
                 return EvalBinary(binary);
             case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when IsTensor(local.Type):
                 return _locals[local.Local] = Eval(assignment.Value);
+            case IConditionalOperation { WhenFalse: { } whenFalse } conditional when MemberNullCheck(conditional.Condition) is { } check:
+            {
+                var joined = NewRegister();
+                var (present, absent) = check.WhenPresentIsTrue ? (conditional.WhenTrue, whenFalse) : (whenFalse, conditional.WhenTrue);
+                var outer = _ops;
+                _ops = [];
+                Emit(new FlowOp(FlowOpKind.Copy, joined, Eval(present)));
+                var thenOps = _ops;
+                _ops = [];
+                Emit(new FlowOp(FlowOpKind.Copy, joined, Eval(absent)));
+                var elseOps = _ops;
+                _ops = outer;
+                Emit(new FlowOp(FlowOpKind.IfPresent, -1, -1, Member: check.Member, Then: new FlowList<FlowOp>(thenOps), Else: new FlowList<FlowOp>(elseOps)));
+                return joined;
+            }
+
             default:
                 return Opaque(operation);
         }
     }
 
-    private TensorValue InputValue(IOperation reference)
-    {
-        if (_inputSpace < 0)
-        {
-            _inputSpace = NewSpace();
-            Block(_inputSpace, new Blocker(DiagnosticDescriptors.ChannelsAtModelBoundary, reference.Syntax.GetLocation(), "forward couples them with the channels of the model's input, whose size cannot change"));
-        }
-
-        return new TensorValue(_inputSpace, TensorLayout.Unknown, Producers.Other);
-    }
-
-    private TensorValue EvalInvocation(IInvocationOperation invocation)
+    private int EvalInvocation(IInvocationOperation invocation)
     {
         var method = invocation.TargetMethod;
         var arguments = invocation.Arguments;
-        if (invocation.Instance is { } instance && TryGetLayer(instance, out var layer) &&
+        if (invocation.Instance is { } instance && TryGetMember(instance, out var member) &&
             method.Name is "forward" or "call" && arguments.Length == 1 && IsTensor(arguments[0].Value.Type))
         {
-            return CallLayer(layer, arguments[0].Value, invocation);
+            var input = Eval(arguments[0].Value);
+            return Emit(new FlowOp(FlowOpKind.Call, NewRegister(), input, Member: member, Site: Site(invocation)));
         }
 
         var container = method.ContainingType?.ToDisplayString();
@@ -183,7 +246,7 @@ internal sealed partial class ForwardGraph
         return Opaque(invocation);
     }
 
-    private TensorValue EvalTensorMethod(IInvocationOperation invocation, IOperation receiver)
+    private int EvalTensorMethod(IInvocationOperation invocation, IOperation receiver)
     {
         var name = invocation.TargetMethod.Name;
         var tensorArguments = invocation.Arguments.Where(argument => IsTensor(argument.Value.Type)).ToList();
@@ -195,21 +258,28 @@ internal sealed partial class ForwardGraph
         switch (name)
         {
             case "flatten" when tensorArguments.Count == 0 && FlattensFromDimOne(invocation, "start_dim", "end_dim"):
-                return Flatten(Eval(receiver), invocation);
+                return Emit(new FlowOp(FlowOpKind.Flatten, NewRegister(), Eval(receiver), Site: Site(invocation)));
             case "view" or "reshape" when tensorArguments.Count == 0:
                 return View(invocation, receiver);
             case "mean" or "sum" when tensorArguments.Count == 0:
                 return ReduceSpatial(invocation, receiver);
-            case "add" when tensorArguments.Count == 1 && tensorArguments[0].Parameter?.Ordinal == 0:
-                return Add(invocation, receiver, tensorArguments[0].Value);
+            case "add" or "add_" when tensorArguments.Count == 1 && tensorArguments[0].Parameter?.Ordinal == 0 && OnlyDefaults(invocation, tensorArguments[0]):
+            {
+                var result = Sum(invocation, receiver, tensorArguments[0].Value);
+
+                // add_ changes its receiver: a local that held it now holds the sum.
+                if (name == "add_" && Unparenthesized(receiver) is ILocalReferenceOperation local) _locals[local.Local] = result;
+                return result;
+            }
+
             case "mul" or "div" when tensorArguments.Count == 0:
                 return PassThrough(invocation, receiver, invocation.Arguments);
             default:
-                return Opaque(invocation);
+                return OpaqueInPlace(invocation, receiver);
         }
     }
 
-    private TensorValue EvalFunction(IInvocationOperation invocation, IOperation input)
+    private int EvalFunction(IInvocationOperation invocation, IOperation input)
     {
         var name = invocation.TargetMethod.Name;
         var others = invocation.Arguments.Skip(1).ToList();
@@ -224,22 +294,22 @@ internal sealed partial class ForwardGraph
             case "relu" or "tanh" or "silu" or "gelu" when tensorOthers.Count == 0:
                 return PassThrough(invocation, input, others);
             case "flatten" when tensorOthers.Count == 0 && FlattensFromDimOne(invocation, "start_dim", "end_dim"):
-                return Flatten(Eval(input), invocation);
-            case "add" when tensorOthers.Count == 1 && tensorOthers[0].Parameter?.Ordinal == 1:
-                return Add(invocation, input, tensorOthers[0].Value);
+                return Emit(new FlowOp(FlowOpKind.Flatten, NewRegister(), Eval(input), Site: Site(invocation)));
+            case "add" when tensorOthers.Count == 1 && tensorOthers[0].Parameter?.Ordinal == 1 && OnlyDefaults(invocation, invocation.Arguments[0], tensorOthers[0]):
+                return Sum(invocation, input, tensorOthers[0].Value);
             default:
                 return Opaque(invocation);
         }
     }
 
-    private TensorValue EvalBinary(IBinaryOperation binary)
+    private int EvalBinary(IBinaryOperation binary)
     {
         var leftIsTensor = IsTensor(binary.LeftOperand.Type);
         var rightIsTensor = IsTensor(binary.RightOperand.Type);
         switch (binary.OperatorKind)
         {
             case BinaryOperatorKind.Add when leftIsTensor && rightIsTensor:
-                return Add(binary, binary.LeftOperand, binary.RightOperand);
+                return Sum(binary, binary.LeftOperand, binary.RightOperand);
             case BinaryOperatorKind.Multiply when leftIsTensor != rightIsTensor:
                 return leftIsTensor ? PassThrough(binary, binary.LeftOperand, [binary.RightOperand]) : PassThrough(binary, binary.RightOperand, [binary.LeftOperand]);
             case BinaryOperatorKind.Divide when leftIsTensor && !rightIsTensor:
@@ -250,82 +320,49 @@ internal sealed partial class ForwardGraph
     }
 
     /// <summary>An op that keeps the value's channels and zeros; its other (non-tensor) arguments must not touch tracked values.</summary>
-    private TensorValue PassThrough(IOperation operation, IOperation input, IEnumerable<IOperation> others)
+    private int PassThrough(IOperation operation, IOperation input, IEnumerable<IOperation> others)
     {
         var value = Eval(input);
         foreach (var other in others)
         {
             if (other is IArgumentOperation { ArgumentKind: ArgumentKind.DefaultValue }) continue;
-            MentionIn(operation, other);
+            if (IsTracked(other) || other.Descendants().Any(IsTracked)) Opaque(other, null, Site(operation));
         }
 
         return value;
     }
 
-    private void MentionIn(IOperation operation, IOperation other)
+    private int Sum(IOperation operation, IOperation left, IOperation right)
     {
-        if (IsTracked(other) || other.Descendants().Any(IsTracked))
-        {
-            var blocker = Unfollowed(operation);
-            if (TryGetLayer(other, out var layer)) BlockLayer(layer, blocker);
-            EscapeChildren(other, blocker);
-        }
-    }
-
-    private TensorValue Add(IOperation operation, IOperation leftOperand, IOperation rightOperand)
-    {
-        var left = Eval(leftOperand);
-        var right = Eval(rightOperand);
-        if (left.Layout != TensorLayout.Unknown && right.Layout != TensorLayout.Unknown && left.Layout != right.Layout)
-        {
-            var blocker = Unfollowed(operation, "forward adds them to a tensor of another shape");
-            Block(left.Space, blocker);
-            Block(right.Space, blocker);
-            return Unknown(blocker);
-        }
-
-        Union(left.Space, right.Space);
-        var layout = left.Layout != TensorLayout.Unknown ? left.Layout : right.Layout;
-        return new TensorValue(left.Space, layout, left.Producers.Union(right.Producers));
-    }
-
-    /// <summary>A flatten from dim 1 to the last: [N, C, H, W] becomes channel-major [N, C × H × W]; [N, C] stays.</summary>
-    private TensorValue Flatten(TensorValue value, IOperation operation)
-    {
-        switch (value.Layout)
-        {
-            case TensorLayout.Vector:
-                return value;
-            case TensorLayout.LastAxis:
-                var blocker = Unfollowed(operation, "forward flattens a tensor whose channels are on its last axis and whose rank is not known");
-                Block(value.Space, blocker);
-                return Unknown(blocker);
-            default:
-                return value.WithLayout(TensorLayout.Flattened, value.FlatSize);
-        }
+        var leftValue = Eval(left);
+        var rightValue = Eval(right);
+        return Emit(new FlowOp(FlowOpKind.Add, NewRegister(), leftValue, rightValue, Site: Site(operation)));
     }
 
     /// <summary><c>view</c>/<c>reshape</c> to [batch, -1] or [-1, K]: a flatten from dim 1.</summary>
-    private TensorValue View(IInvocationOperation invocation, IOperation receiver)
+    private int View(IInvocationOperation invocation, IOperation receiver)
     {
         var sizes = ArrayElements(invocation.Arguments.FirstOrDefault(argument => argument.Parameter?.Ordinal == 0)?.Value);
         if (sizes is { Count: 2 })
         {
             var first = Constant(sizes[0]);
             var second = Constant(sizes[1]);
-            if (second == -1 && (first is > 0 || IsBatchSize(sizes[0]))) return Flatten(Eval(receiver), invocation);
+            if (second == -1 && (first is > 0 || IsBatchSize(sizes[0])))
+            {
+                return Emit(new FlowOp(FlowOpKind.Flatten, NewRegister(), Eval(receiver), Site: Site(invocation)));
+            }
+
             if (first == -1 && second is > 0)
             {
-                var flattened = Flatten(Eval(receiver), invocation);
-                return flattened.Layout == TensorLayout.Unknown ? flattened : flattened.WithLayout(flattened.Layout, second);
+                return Emit(new FlowOp(FlowOpKind.FlattenTo, NewRegister(), Eval(receiver), Size: second.Value, Site: Site(invocation)));
             }
         }
 
         return Opaque(invocation);
     }
 
-    /// <summary><c>mean</c>/<c>sum</c> over the two spatial dims of a [N, C, H, W] tensor: keeps the channels, and zeros.</summary>
-    private TensorValue ReduceSpatial(IInvocationOperation invocation, IOperation receiver)
+    /// <summary><c>mean</c>/<c>sum</c> over the two spatial dims of a [N, C, H, W] tensor.</summary>
+    private int ReduceSpatial(IInvocationOperation invocation, IOperation receiver)
     {
         var dims = new List<long>();
         var keepDim = false;
@@ -357,154 +394,90 @@ internal sealed partial class ForwardGraph
 
         var normalized = dims.Select(dim => dim < 0 ? dim + 4 : dim).OrderBy(dim => dim).ToList();
         if (!normalized.SequenceEqual([2L, 3L])) return Opaque(invocation);
-        var value = Eval(receiver);
-        if (value.Layout == TensorLayout.Unknown) return value;
-        if (value.Layout != TensorLayout.Spatial)
-        {
-            var blocker = Unfollowed(invocation, "forward reduces dims 2 and 3 of a tensor that has no spatial dims");
-            Block(value.Space, blocker);
-            return Unknown(blocker);
-        }
-
-        return value.WithLayout(keepDim ? TensorLayout.Spatial : TensorLayout.Vector);
+        return Emit(new FlowOp(FlowOpKind.ReduceSpatial, NewRegister(), Eval(receiver), KeepDim: keepDim, Site: Site(invocation)));
     }
 
-    private TensorValue CallLayer(GraphLayer layer, IOperation argumentOperation, IInvocationOperation invocation)
+    /// <summary>An unfollowed method of a tensor local whose name ends in <c>_</c> changes the local: it holds the unknown result after.</summary>
+    private int OpaqueInPlace(IInvocationOperation invocation, IOperation receiver)
     {
-        var argument = Eval(argumentOperation);
-        layer.Used = true;
-        switch (layer.Role)
-        {
-            case LayerRole.PassThrough:
-                return argument;
-            case LayerRole.Flatten:
-                return Flatten(argument, invocation);
-            case LayerRole.Conv2d:
-            {
-                EnsureSpaces(layer);
-                if (argument.Layout is TensorLayout.Vector or TensorLayout.Flattened or TensorLayout.LastAxis)
-                {
-                    Block(argument.Space, Unfollowed(invocation, $"forward applies Conv2d '{layer.Name}' to a tensor without spatial dims"));
-                }
-
-                Union(layer.InputSpace, argument.Space);
-                return new TensorValue(layer.OutputSpace, TensorLayout.Spatial, ProducedBy(layer));
-            }
-
-            case LayerRole.Linear:
-            {
-                EnsureSpaces(layer);
-                if (argument.Layout == TensorLayout.Spatial)
-                {
-                    Block(argument.Space, Unfollowed(invocation, $"forward applies Linear '{layer.Name}' to a tensor that still has spatial dims, so it mixes their last axis, not the channels"));
-                }
-                else if (argument.Layout == TensorLayout.Flattened)
-                {
-                    _flattenedReads.Add((layer, argument.Space, argument.FlatSize, argumentOperation.Syntax.GetLocation()));
-                }
-
-                Union(layer.InputSpace, argument.Space);
-                var layout = argument.Layout is TensorLayout.Vector or TensorLayout.Flattened ? TensorLayout.Vector : TensorLayout.LastAxis;
-                return new TensorValue(layer.OutputSpace, layout, ProducedBy(layer));
-            }
-
-            case LayerRole.BatchNorm1d or LayerRole.BatchNorm2d:
-            {
-                EnsureSpaces(layer);
-                var expected = layer.Role == LayerRole.BatchNorm2d ? TensorLayout.Spatial : TensorLayout.Vector;
-                var producers = argument.Producers;
-
-                // BatchNorm1d normalizes dim 1: after a Linear it only runs on a [N, C] input (unless sizes coincide).
-                if (layer.Role == LayerRole.BatchNorm1d && argument.Layout == TensorLayout.LastAxis) argument = argument.WithLayout(TensorLayout.Vector);
-                if (argument.Layout != TensorLayout.Unknown && argument.Layout != expected)
-                {
-                    Block(argument.Space, Unfollowed(invocation, $"forward applies {layer.Role} '{layer.Name}' to a tensor whose features are not its channels"));
-                    producers = Producers.Other;
-                }
-
-                Union(layer.InputSpace, argument.Space);
-                layer.BatchNormInputs = layer.BatchNormInputs.Union(producers);
-                return argument;
-            }
-
-            default:
-            {
-                var blocker = Unfollowed(invocation, $"forward passes them to '{layer.Name}', a {TypeName(layer.Member)} whose inside Compact() does not follow");
-                Block(argument.Space, blocker);
-                return Unknown(blocker);
-            }
-        }
+        var result = Opaque(invocation);
+        if (invocation.TargetMethod.Name.EndsWith("_", StringComparison.Ordinal) && Unparenthesized(receiver) is ILocalReferenceOperation local) _locals[local.Local] = result;
+        return result;
     }
 
-    private Producers ProducedBy(GraphLayer layer) => new(ImmutableSortedSet.Create(_layerIndex[layer.Member]), false);
+    private int Opaque(IOperation operation) =>
+        Opaque(operation, $"forward passes them to '{Abbreviate(operation.Syntax.ToString())}', which Compact() does not follow", Site(operation));
 
-    /// <summary>Code the graph does not follow: the values and layers it touches are blocked, and its result is unknown.</summary>
-    private TensorValue Opaque(IOperation operation)
+    /// <summary>An opaque step over everything <paramref name="operation"/> touches (and <paramref name="extraInputs"/>).</summary>
+    private int Opaque(IOperation operation, string? reason, int site, IEnumerable<int>? extraInputs = null)
     {
-        var blocker = Unfollowed(operation);
-        EscapeChildren(operation, blocker);
-        if (TryGetLayer(operation, out var layer)) BlockLayer(layer, blocker);
-        return Unknown(blocker);
+        var inputs = new List<int>(extraInputs ?? []);
+        var members = new List<string>();
+        if (TryGetMember(operation, out var self)) members.Add(self);
+        else Escape(operation, inputs, members);
+        return Emit(new FlowOp(
+            FlowOpKind.Opaque,
+            NewRegister(),
+            -1,
+            Reason: reason ?? $"forward passes them to '{Abbreviate(operation.Syntax.ToString())}', which Compact() does not follow",
+            Site: site,
+            Inputs: new FlowList<int>(inputs.Distinct()),
+            Members: new FlowList<string>(members.Distinct())));
     }
 
-    private TensorValue Unknown(Blocker blocker)
-    {
-        var space = NewSpace();
-        Block(space, blocker);
-        return new TensorValue(space, TensorLayout.Unknown, Producers.Other);
-    }
-
-    private void EscapeChildren(IOperation operation, Blocker blocker)
+    private void Escape(IOperation operation, List<int> inputs, List<string> members)
     {
         foreach (var child in operation.ChildOperations)
         {
             _cancellationToken.ThrowIfCancellationRequested();
-            if (TryGetLayer(child, out var layer))
+            if (TryGetMember(child, out var member))
             {
-                BlockLayer(layer, blocker);
+                members.Add(member);
             }
             else if (IsTensor(child.Type) && child is not IArgumentOperation)
             {
-                Block(Eval(child).Space, blocker);
+                inputs.Add(Eval(child));
             }
             else
             {
-                EscapeChildren(child, blocker);
+                Escape(child, inputs, members);
             }
         }
     }
 
-    private void BlockLayer(GraphLayer layer, Blocker blocker)
+    /// <summary>A reference to an instance field or property of this class (or a base) whose type is a TorchSharp module.</summary>
+    private bool TryGetMember(IOperation operation, out string member)
     {
-        layer.Used = true;
-        if (!layer.HasChannels) return;
-        EnsureSpaces(layer);
-        Block(layer.InputSpace, blocker);
-        if (layer.IsProducer) Block(layer.OutputSpace, blocker);
-        if (layer.Role is LayerRole.BatchNorm1d or LayerRole.BatchNorm2d) layer.BatchNormInputs = Producers.Other;
-    }
-
-    private Blocker Unfollowed(IOperation operation, string? reason = null) =>
-        new(DiagnosticDescriptors.ForwardNotFollowed, operation.Syntax.GetLocation(), reason ?? $"forward passes them to '{Abbreviate(operation.Syntax.ToString())}', which Compact() does not follow");
-
-    private bool TryGetLayer(IOperation operation, out GraphLayer layer)
-    {
-        while (operation is IConversionOperation conversion) operation = conversion.Operand;
-        var member = operation switch
+        operation = Unparenthesized(operation);
+        var symbol = operation switch
         {
             IFieldReferenceOperation { Instance: IInstanceReferenceOperation } field => (ISymbol)field.Field,
             IPropertyReferenceOperation { Instance: IInstanceReferenceOperation, Arguments.Length: 0 } property => property.Property,
             _ => null,
         };
-        if (member is not null && _layerIndex.TryGetValue(member.OriginalDefinition, out var index))
+        var type = symbol switch
         {
-            layer = _layers[index];
-            return true;
+            IFieldSymbol field => field.Type,
+            IPropertySymbol property => property.Type,
+            _ => null,
+        };
+        member = symbol?.Name ?? string.Empty;
+        return symbol is not null && IsModuleType(type);
+    }
+
+    private static IOperation Unparenthesized(IOperation operation)
+    {
+        while (operation is IConversionOperation or IParenthesizedOperation)
+        {
+            operation = operation is IConversionOperation conversion ? conversion.Operand : ((IParenthesizedOperation)operation).Operand;
         }
 
-        layer = null!;
-        return false;
+        return operation;
     }
+
+    /// <summary>Whether every argument but <paramref name="used"/> is left at its default (an <c>alpha</c> would scale a branch).</summary>
+    private static bool OnlyDefaults(IInvocationOperation invocation, params IArgumentOperation[] used) =>
+        invocation.Arguments.All(argument => used.Contains(argument) || argument.ArgumentKind == ArgumentKind.DefaultValue);
 
     private bool IsTensor(ITypeSymbol? type)
     {
@@ -553,13 +526,6 @@ internal sealed partial class ForwardGraph
             _ => null,
         };
     }
-
-    private static string TypeName(ISymbol member) => member switch
-    {
-        IFieldSymbol field => field.Type.Name,
-        IPropertySymbol property => property.Type.Name,
-        _ => member.Name,
-    };
 
     private static string Abbreviate(string code)
     {
