@@ -2,7 +2,7 @@ using Microsoft.CodeAnalysis;
 
 namespace PruneSharp.Tests;
 
-/// <summary>One test per compaction diagnostic (PRUNE030–PRUNE035): ID, Info severity, exact span and message; and suppression.</summary>
+/// <summary>One test per compaction diagnostic (PRUNE030–PRUNE034): ID, Info severity, exact span and message; and suppression.</summary>
 public sealed class CompactionDiagnosticTests
 {
     private const string Constructor = "public Model() : base(\"m\") => RegisterComponents();";
@@ -77,7 +77,7 @@ public sealed class CompactionDiagnosticTests
             [Prune(Granularity.SharedKernel, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
             private readonly Conv2d head = Conv2d(8, 4, 3);
             {{Constructor}}
-            public override Tensor forward(Tensor input) => head.forward(conv.forward({|PRUNE032:input|}));
+            public override Tensor forward(Tensor input) => head.forward({|PRUNE032:conv.forward(input)|});
         }
         """, "Compact() keeps every input channel of 'conv': forward couples them with the channels of the model's input, whose size cannot change");
 
@@ -88,31 +88,36 @@ public sealed class CompactionDiagnosticTests
             [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
             private readonly Linear fc = Linear(100, 4);
             {{Constructor}}
-            public override Tensor forward(Tensor input) => fc.forward({|PRUNE033:conv.forward(input).flatten(1)|});
+            public override Tensor forward(Tensor input) => {|PRUNE033:fc.forward(conv.forward(input).flatten(1))|};
         }
         """, "Compact() keeps every filter of 'conv': 'fc' reads them flattened, but its 100 input features are not a whole number of blocks of 8 channels");
 
+    /// <summary>A block size only run time knows is checked at run time (Compact() keeps the group if it does not fit), not reported.</summary>
     [Fact]
-    public Task PRUNE033_flattened_channels_whose_sizes_are_known_only_at_run_time() => AssertDiagnostic("""
-        public sealed partial class Model : Module<Tensor, Tensor>
-        {
-            [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
-            private readonly Linear fc;
-            public Model(int features = 200) : base("m") { fc = Linear(features, 4); RegisterComponents(); }
-            public override Tensor forward(Tensor input) => fc.forward({|PRUNE033:conv.forward(input).view(input.shape[0], -1)|});
-        }
-        """, "Compact() keeps every filter of 'conv': 'fc' reads them flattened, and the number of features per channel is not known at compile time (the input size of 'fc' is not a constant)");
+    public async Task Flattened_channels_whose_sizes_are_known_only_at_run_time_get_no_note()
+    {
+        var diagnostics = await CompilationHelper.AnalyzeAsync(includeCompaction: true, TestSources.Usings + """
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
+                private readonly Linear fc;
+                public Model(int features = 200) : base("m") { fc = Linear(features, 4); RegisterComponents(); }
+                public override Tensor forward(Tensor input) => fc.forward(conv.forward(input).view(input.shape[0], -1));
+            }
+            """);
+        Assert.Empty(diagnostics);
+    }
 
     [Fact]
     public Task PRUNE034_grouped_convolution() => AssertDiagnostic($$"""
         public sealed partial class Model : Module<Tensor, Tensor>
         {
-            [Prune(Granularity.Filter, 0.5)] private readonly Conv2d {|PRUNE034:conv|} = Conv2d(8, 8, 3, groups: 2);
+            [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(8, 8, 3, groups: 2);
             private readonly Conv2d head = Conv2d(8, 4, 3);
             {{Constructor}}
-            public override Tensor forward(Tensor input) => head.forward(conv.forward(input));
+            public override Tensor forward(Tensor input) => head.forward({|PRUNE034:conv.forward(input)|});
         }
-        """, "Compact() keeps every filter of 'conv': it is a grouped convolution (groups: 2); Compact() shrinks convolutions with groups = 1");
+        """, "Compact() keeps every filter of 'conv': 'conv' is a grouped convolution (groups = 2); Compact() shrinks convolutions with groups = 1 and depthwise ones");
 
     [Fact]
     public Task PRUNE034_layer_that_forward_never_calls() => AssertDiagnostic($$"""
@@ -123,17 +128,6 @@ public sealed class CompactionDiagnosticTests
             public override Tensor forward(Tensor input) => input;
         }
         """, "Compact() keeps every output neuron of 'unused': forward never calls it");
-
-    [Fact]
-    public Task PRUNE035_no_parameterless_constructor() => AssertDiagnostic("""
-        public sealed partial class {|PRUNE035:Model|} : Module<Tensor, Tensor>
-        {
-            [Prune(Granularity.Row, 0.5)] private readonly Linear fc1;
-            private readonly Linear fc2 = Linear(16, 4);
-            public Model(int inputs) : base("m") { fc1 = Linear(inputs, 16); RegisterComponents(); }
-            public override Tensor forward(Tensor input) => fc2.forward(fc1.forward(input));
-        }
-        """, "Compact() is not generated for 'Model': it builds the compacted model with a constructor that takes no arguments, and 'Model' has none");
 
     [Fact]
     public async Task Pragma_suppresses_a_compaction_diagnostic_at_its_location()

@@ -95,9 +95,9 @@ internal static class CompactionEmitter
             case FlowOpKind.Return:
                 code.Line($"{indent}.Return({op.Input})");
                 break;
-            case FlowOpKind.IfPresent:
+            case FlowOpKind.IfPresent or FlowOpKind.IfTrue:
                 var inner = parameter + "_";
-                code.Line($"{indent}.IfPresent({Literal(op.Member!)},");
+                code.Line($"{indent}.{op.Kind}({Literal(op.Member!)},");
                 code.Line($"{indent}    {parameter} => {parameter}");
                 foreach (var then in op.Then) EmitOp(code, then, indent + "        ", inner);
                 code.Line($"{indent}        ,");

@@ -58,7 +58,10 @@ internal sealed partial class ForwardCompiler
                 Emit(new FlowOp(FlowOpKind.Return, -1, value, Site: Site(returned)));
                 break;
             case IConditionalOperation { IsRef: false } conditional when MemberNullCheck(conditional.Condition) is { } check:
-                VisitIfPresent(check.Member, check.WhenPresentIsTrue ? conditional.WhenTrue : conditional.WhenFalse, check.WhenPresentIsTrue ? conditional.WhenFalse : conditional.WhenTrue);
+                VisitIfPresent(FlowOpKind.IfPresent, check.Member, check.WhenPresentIsTrue ? conditional.WhenTrue : conditional.WhenFalse, check.WhenPresentIsTrue ? conditional.WhenFalse : conditional.WhenTrue);
+                break;
+            case IConditionalOperation { IsRef: false } conditional when FlagCheck(conditional.Condition) is { } flag:
+                VisitIfPresent(FlowOpKind.IfTrue, flag.Member, flag.WhenTrue ? conditional.WhenTrue : conditional.WhenFalse, flag.WhenTrue ? conditional.WhenFalse : conditional.WhenTrue);
                 break;
             default:
                 OpaqueStatement(statement);
@@ -67,7 +70,7 @@ internal sealed partial class ForwardCompiler
     }
 
     /// <summary><c>if (member is not null) ... else ...</c>: each branch compiled on its own; the locals they assign are joined.</summary>
-    private void VisitIfPresent(string member, IOperation? whenPresent, IOperation? whenAbsent)
+    private void VisitIfPresent(FlowOpKind kind, string member, IOperation? whenPresent, IOperation? whenAbsent)
     {
         var outer = _ops;
         var before = new Dictionary<ILocalSymbol, int>(_locals, SymbolEqualityComparer.Default);
@@ -95,7 +98,23 @@ internal sealed partial class ForwardCompiler
         }
 
         _ops = outer;
-        Emit(new FlowOp(FlowOpKind.IfPresent, -1, -1, Member: member, Then: new FlowList<FlowOp>(thenOps), Else: new FlowList<FlowOp>(elseOps)));
+        Emit(new FlowOp(kind, -1, -1, Member: member, Then: new FlowList<FlowOp>(thenOps), Else: new FlowList<FlowOp>(elseOps)));
+    }
+
+    /// <summary><c>flag</c> or <c>!flag</c> on a bool field or property of this class.</summary>
+    private (string Member, bool WhenTrue)? FlagCheck(IOperation? condition)
+    {
+        switch (condition)
+        {
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } not when FlagCheck(not.Operand) is { } inner:
+                return (inner.Member, !inner.WhenTrue);
+            case IFieldReferenceOperation { Instance: IInstanceReferenceOperation, Field.Type.SpecialType: SpecialType.System_Boolean } field:
+                return (field.Field.Name, true);
+            case IPropertyReferenceOperation { Instance: IInstanceReferenceOperation, Property.Type.SpecialType: SpecialType.System_Boolean, Arguments.Length: 0 } property:
+                return (property.Property.Name, true);
+            default:
+                return null;
+        }
     }
 
     /// <summary><c>member != null</c>, <c>member is not null</c>, <c>member == null</c>, <c>member is null</c> on a module member.</summary>

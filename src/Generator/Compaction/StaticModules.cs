@@ -81,6 +81,8 @@ internal sealed class StaticModules : IFlowHost<StaticModule>
 
     public FlowClass Program(StaticModule node) => _programs[ForwardCompiler.RuntimeName(node.Class!)];
 
+    public bool? Flag(StaticModule owner, string member) => null;
+
     public string Name(StaticModule node) => node.Name;
 
     public string TypeName(StaticModule node) => node.TypeName;

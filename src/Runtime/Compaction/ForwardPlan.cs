@@ -72,17 +72,23 @@ public sealed class ForwardPlan
 
     /// <summary><c>if (member is not null) { then } else { otherwise }</c>, decided by each module instance.</summary>
     /// <returns>This plan.</returns>
-    public ForwardPlan IfPresent(string member, Action<ForwardPlan> then, Action<ForwardPlan> otherwise)
+    public ForwardPlan IfPresent(string member, Func<ForwardPlan, ForwardPlan> then, Func<ForwardPlan, ForwardPlan> otherwise) => Branch(FlowOpKind.IfPresent, member, then, otherwise);
+
+    private ForwardPlan Branch(FlowOpKind kind, string member, Func<ForwardPlan, ForwardPlan> then, Func<ForwardPlan, ForwardPlan> otherwise)
     {
         ArgumentNullException.ThrowIfNull(then);
         ArgumentNullException.ThrowIfNull(otherwise);
         var thenPlan = new ForwardPlan(TypeName);
         var elsePlan = new ForwardPlan(TypeName);
-        then(thenPlan);
-        otherwise(elsePlan);
+        _ = then(thenPlan);
+        _ = otherwise(elsePlan);
         _registers = Math.Max(_registers, Math.Max(thenPlan._registers, elsePlan._registers));
-        return Add(new FlowOp(FlowOpKind.IfPresent, -1, -1, Member: Checked(member), Then: new FlowList<FlowOp>(thenPlan._ops), Else: new FlowList<FlowOp>(elsePlan._ops)));
+        return Add(new FlowOp(kind, -1, -1, Member: Checked(member), Then: new FlowList<FlowOp>(thenPlan._ops), Else: new FlowList<FlowOp>(elsePlan._ops)));
     }
+
+    /// <summary><c>if (flag) { then } else { otherwise }</c> on a bool field or property, decided by each module instance.</summary>
+    /// <returns>This plan.</returns>
+    public ForwardPlan IfTrue(string flag, Func<ForwardPlan, ForwardPlan> then, Func<ForwardPlan, ForwardPlan> otherwise) => Branch(FlowOpKind.IfTrue, flag, then, otherwise);
 
     internal FlowClass ToProgram() => new(TypeName, _registers, new FlowList<FlowOp>(_ops));
 

@@ -88,6 +88,17 @@ internal sealed class ModuleTreeHost : IFlowHost<nn.Module>
         return FlowMember.NotAModule;
     }
 
+    public bool? Flag(nn.Module owner, string member)
+    {
+        for (var type = owner.GetType(); type is not null && type != typeof(nn.Module); type = type.BaseType)
+        {
+            if (type.GetField(member, InstanceMembers) is { FieldType: var fieldType } field && fieldType == typeof(bool)) return (bool)field.GetValue(owner)!;
+            if (type.GetProperty(member, InstanceMembers) is { PropertyType: var propertyType, GetMethod: not null } property && propertyType == typeof(bool)) return (bool)property.GetValue(owner)!;
+        }
+
+        return null;
+    }
+
     public string Name(nn.Module node) => _names.TryGetValue(node, out var name) ? name : node.GetType().Name;
 
     public string TypeName(nn.Module node) => node.GetType().Name;

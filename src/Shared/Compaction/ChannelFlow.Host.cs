@@ -90,6 +90,9 @@ internal interface IFlowHost<TNode>
     /// <summary>What the member <paramref name="member"/> of <paramref name="owner"/> holds.</summary>
     FlowMember Member(TNode owner, string member, out TNode? value);
 
+    /// <summary>The value of the bool field or property <paramref name="member"/> of <paramref name="owner"/>, or null where not known.</summary>
+    bool? Flag(TNode owner, string member);
+
     /// <summary>The module's dotted name in the model (<c>layer1.0.conv1</c>).</summary>
     string Name(TNode node);
 

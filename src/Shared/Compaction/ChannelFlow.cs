@@ -273,8 +273,8 @@ internal sealed class ChannelFlow<TNode>
 
                     returned = returned is { } earlier ? Join(earlier, value) : value;
                     return true;
-                case FlowOpKind.IfPresent:
-                    if (RunIfPresent(program, owner, op, registers, ref returned, depth)) return true;
+                case FlowOpKind.IfPresent or FlowOpKind.IfTrue:
+                    if (RunIf(program, owner, op, registers, ref returned, depth)) return true;
                     break;
             }
         }
@@ -282,11 +282,15 @@ internal sealed class ChannelFlow<TNode>
         return false;
     }
 
-    private bool RunIfPresent(FlowClass program, TNode owner, FlowOp op, FlowValue?[] registers, ref FlowValue? returned, int depth)
+    private bool RunIf(FlowClass program, TNode owner, FlowOp op, FlowValue?[] registers, ref FlowValue? returned, int depth)
     {
-        var member = _host.Member(owner, op.Member!, out _);
-        if (member == FlowMember.Module) return RunOps(program, op.Then, owner, registers, ref returned, depth);
-        if (member == FlowMember.Absent) return RunOps(program, op.Else, owner, registers, ref returned, depth);
+        bool? taken = op.Kind == FlowOpKind.IfTrue ? _host.Flag(owner, op.Member!) : _host.Member(owner, op.Member!, out _) switch
+        {
+            FlowMember.Module => true,
+            FlowMember.Absent => false,
+            _ => null,
+        };
+        if (taken is { } branch) return RunOps(program, branch ? op.Then : op.Else, owner, registers, ref returned, depth);
 
         // Compile time, not known which: run both and join what each assigns.
         var then = (FlowValue?[])registers.Clone();

@@ -36,6 +36,9 @@ internal enum FlowOpKind
 
     /// <summary><c>if (member is not null) { Then } else { Else }</c>, decided by the module instance.</summary>
     IfPresent,
+
+    /// <summary><c>if (flag) { Then } else { Else }</c> on a bool field or property of the module, decided by the module instance.</summary>
+    IfTrue,
 }
 
 /// <summary>One step of a module class's forward program. Register 0 holds the module's input.</summary>
