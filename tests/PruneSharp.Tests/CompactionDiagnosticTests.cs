@@ -148,6 +148,18 @@ public sealed class CompactionDiagnosticTests
         Assert.Contains("'other'", remaining.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
     }
 
+    /// <summary>Code a block class's forward does not follow is reported where it is, naming the layers it keeps by their dotted names.</summary>
+    [Fact]
+    public async Task A_block_class_note_names_the_dotted_layers()
+    {
+        var diagnostics = await CompilationHelper.AnalyzeAsync(includeCompaction: true, CompactionGeneratorTests.CompactionTreeModels);
+        var attention = Assert.Single(diagnostics, diagnostic => diagnostic.Id == "PRUNE031" && diagnostic.Location.SourceTree!.ToString().Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length) == "matmul(q, k.transpose(1, 2))");
+        var message = attention.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("'blocks.0.query'", message, StringComparison.Ordinal);
+        Assert.Contains("which Compact() does not follow", message, StringComparison.Ordinal);
+        Assert.All(diagnostics, diagnostic => Assert.Equal(DiagnosticSeverity.Info, diagnostic.Severity));
+    }
+
     [Fact]
     public async Task Compactable_models_have_no_compaction_diagnostics()
     {

@@ -163,6 +163,33 @@ public sealed class CompactionGeneratorTests
     [Fact]
     public void Readme_small_cnn() => VerifyGenerated(TestSources.SmallCnn);
 
+    /// <summary>The models written the way TorchSharp users write them: the plans of the model and block classes.</summary>
+    [Fact]
+    public void Compaction_tree_models_generate_plans_that_compile() => VerifyGenerated(CompactionTreeModels);
+
+    internal static readonly string CompactionTreeModels = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "tests", "PruneSharp.Tests", "CompactionTreeModels.cs"))
+        .Replace("namespace PruneSharp.Tests.CompactionTree;", "namespace TreeSamples;", StringComparison.Ordinal);
+
+    [Fact]
+    public void An_inline_sequential_is_followed_at_compile_time_with_dotted_names()
+    {
+        var (spec, flow) = Plan(CompactionTreeModels, "TreeSamples.Vgg");
+        Assert.Equal(
+            ["features.conv1 → features.conv2 | features.bn1", "features.conv2 → features.conv3 | features.bn2", "features.conv3 → fc1 | features.bn3", "fc1 → classifier.2"],
+            Groups(flow));
+        Assert.Equal("TreeSamples.Vgg", spec.ModelType);
+    }
+
+    [Fact]
+    public void Block_classes_the_model_builds_get_programs_and_their_branches_are_steps()
+    {
+        var (spec, _) = Plan(CompactionTreeModels, "TreeSamples.ResNet");
+        Assert.Equal(["TreeSamples.ResNet", "TreeSamples.BasicBlock", "TreeSamples.Bottleneck"], spec.Programs.Select(program => program.TypeName));
+        var basic = spec.Programs[1];
+        Assert.Contains(basic.Ops, op => op.Kind == generator::PruneSharp.Compaction.FlowOpKind.IfPresent && op.Member == "downsample");
+        Assert.DoesNotContain(basic.Ops, op => op.Kind == generator::PruneSharp.Compaction.FlowOpKind.Opaque);
+    }
+
     /// <summary>Nested in a static class; its grouped conv blocks every group it touches.</summary>
     [Fact]
     public void Nested_model_with_no_group_to_shrink() => VerifyGenerated(TestSources.Nested);

@@ -1,6 +1,8 @@
 // Models written the way TorchSharp users write them (Sequentials, block classes held in Module<Tensor, Tensor>
 // fields, constructors with parameters), small widths; CompactionTreeTests compact them in place. Each has one direct
 // [Prune] layer so the generator gives it Compact(); the masks of the layers inside containers are written directly.
+using System;
+using System.Collections.Generic;
 using PruneSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
