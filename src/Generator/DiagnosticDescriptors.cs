@@ -195,7 +195,7 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor LayerCannotBeCompacted = Create(
         "PRUNE034",
-        "Compact() cannot rebuild this layer",
+        "Compact() cannot shrink this layer",
         "Compact() keeps every {1} of '{0}': {2}",
         DiagnosticSeverity.Info);
 
