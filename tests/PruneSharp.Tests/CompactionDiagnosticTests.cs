@@ -1,4 +1,11 @@
+extern alias generator;
+
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using CompactionGenerator = generator::PruneSharp.Generator.Compaction.CompactionGenerator;
+using PruneAnalyzer = generator::PruneSharp.Generator.PruneAnalyzer;
+using PruneGenerator = generator::PruneSharp.Generator.PruneGenerator;
 
 namespace PruneSharp.Tests;
 
@@ -158,6 +165,68 @@ public sealed class CompactionDiagnosticTests
         Assert.Contains("'blocks.0.query'", message, StringComparison.Ordinal);
         Assert.Contains("which Compact() does not follow", message, StringComparison.Ordinal);
         Assert.All(diagnostics, diagnostic => Assert.Equal(DiagnosticSeverity.Info, diagnostic.Severity));
+    }
+
+    /// <summary>
+    /// Issue 14: in a consumer project (generated code in the compilation) the generated Compact() constructor assigned
+    /// every layer field, the analysis read that as a second write, PRUNE003 vanished and PRUNE034 said "cannot see how
+    /// it is built". Compact() now generates no constructor and assigns no field.
+    /// </summary>
+    [Fact]
+    public async Task Generated_code_in_the_compilation_hides_no_error_and_gives_no_false_note()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.Usings + """
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                [Prune(Granularity.Filter, 0.9)] private readonly Conv2d conv1 = Conv2d(3, 4, 3);
+                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv2 = Conv2d(4, 8, 3);
+                private readonly Conv2d head = Conv2d(8, 2, 1);
+                public Model() : base("m") => RegisterComponents();
+                public override Tensor forward(Tensor input) => head.forward(conv2.forward(conv1.forward(input)));
+            }
+            """);
+        CSharpGeneratorDriver.Create([new PruneGenerator().AsSourceGenerator(), new CompactionGenerator().AsSourceGenerator()], parseOptions: CompilationHelper.ParseOptions)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        Assert.Equal(3, output.SyntaxTrees.Count());
+        var diagnostics = await output.WithAnalyzers([new PruneAnalyzer()]).GetAnalyzerDiagnosticsAsync();
+        var error = Assert.Single(diagnostics, diagnostic => diagnostic.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("PRUNE003", error.Id);
+        Assert.Contains("'conv1'", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.DoesNotContain(diagnostics, diagnostic => diagnostic.Id == "PRUNE034");
+    }
+
+    /// <summary>Info notes are hidden in a plain build; a severity set in .editorconfig (docs/diagnostics.md) makes them warnings.</summary>
+    [Fact]
+    public async Task An_editorconfig_severity_makes_compaction_notes_warnings()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.Usings + """
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
+                public Model() : base("m") => RegisterComponents();
+                public override Tensor forward(Tensor input) => functional.relu(conv.forward(input));
+            }
+            """);
+        var options = compilation.Options.WithSyntaxTreeOptionsProvider(new SeverityProvider("PRUNE032", ReportDiagnostic.Warn));
+        var diagnostics = await compilation.WithOptions(options).WithAnalyzers([new PruneAnalyzer()]).GetAnalyzerDiagnosticsAsync();
+        var note = Assert.Single(diagnostics);
+        Assert.Equal(("PRUNE032", DiagnosticSeverity.Warning), (note.Id, note.Severity));
+    }
+
+    /// <summary>What a .editorconfig line <c>dotnet_diagnostic.ID.severity = ...</c> gives the compiler.</summary>
+    private sealed class SeverityProvider(string id, ReportDiagnostic severity) : SyntaxTreeOptionsProvider
+    {
+        public override GeneratedKind IsGenerated(SyntaxTree tree, CancellationToken cancellationToken) => GeneratedKind.NotGenerated;
+
+        public override bool TryGetDiagnosticValue(SyntaxTree tree, string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic result) =>
+            TryGetGlobalDiagnosticValue(diagnosticId, cancellationToken, out result);
+
+        public override bool TryGetGlobalDiagnosticValue(string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic result)
+        {
+            result = diagnosticId == id ? severity : ReportDiagnostic.Default;
+            return diagnosticId == id;
+        }
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace PruneSharp.Compaction;
 /// One channel space of a model, as its <c>forward</c> couples it: the output channels (or output features) of the
 /// layers that produce it, summed where <c>forward</c> adds tensors (a residual connection), and the matching input
 /// channels (or input features) of the layers that consume it. A channel is removed from all of them at once.
-/// PruneSharp's generator builds one group per channel space that <c>Compact()</c> can shrink.
+/// Compaction builds one group per coupled set of channels that <c>Compact()</c> can shrink.
 /// </summary>
 /// <remarks>
 /// <para>
