@@ -257,3 +257,30 @@ public sealed partial class TinyEncoder : Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) => head.forward(blocks.forward(embed.forward(input)).mean([1L]));
 }
+
+/// <summary>A plain CNN whose stages are held in a ModuleList and run by a foreach loop.</summary>
+public sealed partial class ModuleListCnn : Module<Tensor, Tensor>
+{
+    private readonly ModuleList<Module<Tensor, Tensor>> stages = new();
+    [Prune(Granularity.Row, 0.5)] public readonly Linear fc;
+
+    public ModuleListCnn(int width, int depth, int classes) : base(nameof(ModuleListCnn))
+    {
+        var channels = 3;
+        for (var index = 0; index < depth; index++)
+        {
+            stages.Add(Sequential(Conv2d(channels, width, 3, padding: 1), BatchNorm2d(width), ReLU(), MaxPool2d(2)));
+            channels = width;
+        }
+
+        fc = Linear(width, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = input;
+        foreach (var stage in stages) x = stage.forward(x);
+        return fc.forward(x.mean([2L, 3L]));
+    }
+}

@@ -74,6 +74,20 @@ public sealed class CompactionTreeTests
         Assert.Contains(report.Layers, layer => layer is { Name: "features.5.conv.3", Shrunk: true });
     }
 
+    [Theory]
+    [MemberData(nameof(Dtypes))]
+    public void Module_list_stages_run_by_a_foreach_loop_compact_to_half_width(ScalarType dtype)
+    {
+        manual_seed(16);
+        using var model = new ModuleListCnn(8, 3, 10);
+        Prepare(model, dtype, model.ComputeMasks, model.ApplyMasks, model.ZeroPrunedChannels);
+        using var halfWidth = new ModuleListCnn(4, 3, 10);
+
+        var report = CompactionTests.CompactKeepingOutputs(model, randn(2, 3, 16, 16, dtype: dtype), model.Compact);
+        Assert.Equal(CompactionTests.ParameterCount(halfWidth), CompactionTests.ParameterCount(model));
+        Assert.Contains(report.Layers, layer => layer is { Name: "stages.1.0", Shrunk: true } && layer.ShapeAfter.SequenceEqual([4L, 4, 3, 3]));
+    }
+
     /// <summary>
     /// Only the feed-forward hidden units shrink: the model dimension is coupled with the attention (matmul and softmax
     /// are not followed), the LayerNorms (which normalize over it) and the residual additions; attention heads are not

@@ -72,6 +72,9 @@ internal static class CompactionEmitter
             case FlowOpKind.Call:
                 code.Line($"{indent}.Call({op.Result}, {Literal(op.Member!)}, {op.Input})");
                 break;
+            case FlowOpKind.CallEach:
+                code.Line($"{indent}.CallEach({op.Result}, {Literal(op.Member!)}, {op.Input})");
+                break;
             case FlowOpKind.Flatten:
                 code.Line($"{indent}.Flatten({op.Result}, {op.Input})");
                 break;

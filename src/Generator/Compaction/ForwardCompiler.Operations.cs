@@ -57,6 +57,9 @@ internal sealed partial class ForwardCompiler
                 var value = Eval(returned);
                 Emit(new FlowOp(FlowOpKind.Return, -1, value, Site: Site(returned)));
                 break;
+            case IForEachLoopOperation loop when ChainLoop(loop) is { } chain:
+                _locals[chain.Local] = Emit(new FlowOp(FlowOpKind.CallEach, NewRegister(), _locals[chain.Local], Member: chain.Member, Site: Site(loop)));
+                break;
             case IConditionalOperation { IsRef: false } conditional when MemberNullCheck(conditional.Condition) is { } check:
                 VisitIfPresent(FlowOpKind.IfPresent, check.Member, check.WhenPresentIsTrue ? conditional.WhenTrue : conditional.WhenFalse, check.WhenPresentIsTrue ? conditional.WhenFalse : conditional.WhenTrue);
                 break;
@@ -99,6 +102,18 @@ internal sealed partial class ForwardCompiler
 
         _ops = outer;
         Emit(new FlowOp(kind, -1, -1, Member: member, Then: new FlowList<FlowOp>(thenOps), Else: new FlowList<FlowOp>(elseOps)));
+    }
+
+    /// <summary><c>foreach (var layer in member) x = layer.forward(x);</c> (or <c>call</c>), x a tensor local: a chain through the member's modules.</summary>
+    private (string Member, ILocalSymbol Local)? ChainLoop(IForEachLoopOperation loop)
+    {
+        if (!TryGetMember(loop.Collection, out var member) || loop.Locals.Length != 1) return null;
+        var body = loop.Body is IBlockOperation { Operations.Length: 1 } block ? block.Operations[0] : loop.Body;
+        if (body is not IExpressionStatementOperation { Operation: ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Value: var value } }) return null;
+        if (Unparenthesized(value) is not IInvocationOperation { TargetMethod.Name: "forward" or "call", Instance: { } instance, Arguments.Length: 1 } call) return null;
+        if (Unparenthesized(instance) is not ILocalReferenceOperation element || !SymbolEqualityComparer.Default.Equals(element.Local, loop.Locals[0])) return null;
+        if (Unparenthesized(call.Arguments[0].Value) is not ILocalReferenceOperation argument || !SymbolEqualityComparer.Default.Equals(argument.Local, target.Local)) return null;
+        return _locals.ContainsKey(target.Local) ? (member, target.Local) : null;
     }
 
     /// <summary><c>flag</c> or <c>!flag</c> on a bool field or property of this class.</summary>

@@ -198,7 +198,7 @@ internal sealed class StaticModules : IFlowHost<StaticModule>
             case "Flatten":
                 var flattensFromOne = Constant(arguments, "start_dim") == 1 && Constant(arguments, "end_dim") == -1;
                 return new StaticModule(flattensFromOne ? FlowModuleKind.Flatten : FlowModuleKind.Opaque, name, method) { Member = member };
-            case "Sequential":
+            case "Sequential" or "ModuleList":
                 return new StaticModule(FlowModuleKind.Sequential, name, method) { Member = member, Children = SequentialChildren(call, name) };
             case { } passThrough when PassThroughFactories.Contains(passThrough):
                 return new StaticModule(FlowModuleKind.PassThrough, name, method) { Member = member };

@@ -29,6 +29,10 @@ public sealed class ForwardPlan
     /// <returns>This plan.</returns>
     public ForwardPlan Call(int result, string member, int input) => Add(new FlowOp(FlowOpKind.Call, result, input, Member: Checked(member)));
 
+    /// <summary><c>foreach (var layer in member) x = layer.forward(x)</c>: <paramref name="result"/> is <paramref name="input"/> through every module the ModuleList <paramref name="member"/> holds.</summary>
+    /// <returns>This plan.</returns>
+    public ForwardPlan CallEach(int result, string member, int input) => Add(new FlowOp(FlowOpKind.CallEach, result, input, Member: Checked(member)));
+
     /// <summary><c>result = input.flatten(1)</c>.</summary>
     /// <returns>This plan.</returns>
     public ForwardPlan Flatten(int result, int input) => Add(new FlowOp(FlowOpKind.Flatten, result, input));

@@ -51,6 +51,14 @@ internal sealed class ModuleTreeHost : IFlowHost<nn.Module>
 
     public IReadOnlyList<nn.Module>? Children(nn.Module node)
     {
+        // A ModuleList's forward loop enumerates its list, which may hold modules added after registration.
+        if (node is not Sequential && node is System.Collections.IEnumerable list)
+        {
+            var items = list.OfType<nn.Module>().ToList();
+            for (var index = 0; index < items.Count; index++) Remember(items[index], Join(Name(node), index.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            return items;
+        }
+
         var children = node.named_children().ToList();
         foreach (var (name, child) in children) Remember(child, Join(Name(node), name));
         return children.Select(child => child.module).ToList();

@@ -81,7 +81,7 @@ internal interface IFlowHost<TNode>
     /// <summary>For a Conv2d: its <c>groups</c>, where known.</summary>
     long? Groups(TNode node);
 
-    /// <summary>For a Sequential: its children in order; null where only run time knows them.</summary>
+    /// <summary>For a Sequential or a ModuleList: the modules it holds, in order; null where only run time knows them.</summary>
     IReadOnlyList<TNode>? Children(TNode node);
 
     /// <summary>For a Block: its class's forward program.</summary>

@@ -246,6 +246,9 @@ internal sealed class ChannelFlow<TNode>
                 case FlowOpKind.Call:
                     registers[op.Result] = CallMember(program, owner, op, Get(op.Input, op.Site), depth);
                     break;
+                case FlowOpKind.CallEach:
+                    registers[op.Result] = CallEach(program, owner, op, Get(op.Input, op.Site), depth);
+                    break;
                 case FlowOpKind.Flatten:
                     registers[op.Result] = Flatten(Get(op.Input, op.Site), program, op.Site, null);
                     break;
@@ -324,6 +327,23 @@ internal sealed class ChannelFlow<TNode>
                 return Unknown(null);
             default:
                 var blocker = new FlowBlocker(FlowStop.Unfollowed, $"forward passes them to '{op.Member}', which holds no module", program, op.Site);
+                Block(input.Space, blocker);
+                return Unknown(blocker);
+        }
+    }
+
+    private FlowValue CallEach(FlowClass program, TNode owner, FlowOp op, FlowValue input, int depth)
+    {
+        switch (_host.Member(owner, op.Member!, out var list))
+        {
+            case FlowMember.Module when _host.Children(list!) is { } modules:
+                _reached.Add(list!);
+                foreach (var module in modules) input = CallModule(module, input, program, op.Site, depth);
+                return input;
+            case FlowMember.Module or FlowMember.Unknown:
+                return Unknown(null);
+            default:
+                var blocker = new FlowBlocker(FlowStop.Unfollowed, $"forward loops over '{op.Member}', which holds no module", program, op.Site);
                 Block(input.Space, blocker);
                 return Unknown(blocker);
         }

@@ -13,6 +13,9 @@ internal enum FlowOpKind
     /// <summary><c>Result = member.forward(Input)</c>: a call of the submodule held in <see cref="FlowOp.Member"/>.</summary>
     Call,
 
+    /// <summary><c>foreach (var layer in member) x = layer.forward(x)</c>: a chain through the modules a ModuleList holds, in order.</summary>
+    CallEach,
+
     /// <summary><c>Result = Input.flatten(1)</c>: [N, C, H, W] to channel-major [N, C·H·W].</summary>
     Flatten,
 
