@@ -1,9 +1,8 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using System;
 using Microsoft.CodeAnalysis;
-
 using PruneSharp.Compaction;
 
 namespace PruneSharp.Generator.Compaction;

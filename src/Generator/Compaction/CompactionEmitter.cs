@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis.CSharp;
-
 using PruneSharp.Compaction;
 
 namespace PruneSharp.Generator.Compaction;

@@ -1,5 +1,4 @@
 using Microsoft.CodeAnalysis;
-
 using PruneSharp.Compaction;
 
 namespace PruneSharp.Generator.Compaction;

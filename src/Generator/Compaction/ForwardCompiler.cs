@@ -1,10 +1,9 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using Microsoft.CodeAnalysis;
+using System;
 using Microsoft.CodeAnalysis.Operations;
-
+using Microsoft.CodeAnalysis;
 using PruneSharp.Compaction;
 
 namespace PruneSharp.Generator.Compaction;

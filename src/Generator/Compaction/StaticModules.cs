@@ -1,14 +1,13 @@
-using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
-using Microsoft.CodeAnalysis;
+using System;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis;
+using PruneSharp.Compaction;
 
 using static PruneSharp.Generator.OperationValues;
-
-using PruneSharp.Compaction;
 
 namespace PruneSharp.Generator.Compaction;
 
