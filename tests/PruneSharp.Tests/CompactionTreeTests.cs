@@ -33,6 +33,11 @@ public sealed class CompactionTreeTests
         Assert.Contains(report.Layers, layer => layer is { Name: "features.conv2", Shrunk: true } && layer.ShapeAfter.SequenceEqual([8L, 4, 3, 3]));
         Assert.Contains(report.Layers, layer => layer is { Name: "classifier.2", Shrunk: true } && layer.ShapeAfter.SequenceEqual([10L, 16]));
         Assert.DoesNotContain(report.Notes, note => note.Contains("conv", StringComparison.Ordinal));
+        Assert.Contains("features.conv2: [16, 8, 3, 3] → [8, 4, 3, 3]", report.ToString(), StringComparison.Ordinal);
+
+        // fc1's shape comes from constructor arguments, so it can be pruned again at its new size.
+        model.ComputeMasks();
+        Assert.Equal(model.fc1.weight.shape, model.Fc1Pruning.Mask!.shape);
     }
 
     [Theory]
