@@ -90,8 +90,8 @@ internal static class CompactionEmitter
             foreach (var group in spec.Groups)
             {
                 var lines = new System.Collections.Generic.List<string> { $"new {Runtime}ChannelGroup(\"{group.Name}\")" };
-                lines.AddRange(group.Producers.Select(producer => $"    .AddProducer(\"{producer.Name}\", this.{producer.Identifier})"));
-                lines.AddRange(group.Consumers.Select(consumer => $"    .AddConsumer(\"{consumer.Name}\", this.{consumer.Identifier})"));
+                lines.AddRange(group.Producers.Select(producer => $"    .AddProducer(\"{producer.Name}\", {producer.Read("this")})"));
+                lines.AddRange(group.Consumers.Select(consumer => $"    .AddConsumer(\"{consumer.Name}\", {consumer.Read("this")})"));
                 lines[lines.Count - 1] += ",";
                 foreach (var line in lines) code.Line(line);
             }
@@ -123,10 +123,10 @@ internal static class CompactionEmitter
                 var build = rebuild.Type switch
                 {
                     CompactedLayerType.Conv2d or CompactedLayerType.Linear =>
-                        $"{Runtime}LayerCompaction.{rebuild.Type}(\"{rebuild.Layer.Name}\", source.{member}, {Group(rebuild.OutputGroup)}, {Group(rebuild.InputGroup)})",
-                    _ => $"{Runtime}LayerCompaction.{rebuild.Type}(\"{rebuild.Layer.Name}\", source.{member}, {Group(rebuild.OutputGroup)})",
+                        $"{Runtime}LayerCompaction.{rebuild.Type}(\"{rebuild.Layer.Name}\", {rebuild.Layer.Read("source")}, {Group(rebuild.OutputGroup)}, {Group(rebuild.InputGroup)})",
+                    _ => $"{Runtime}LayerCompaction.{rebuild.Type}(\"{rebuild.Layer.Name}\", {rebuild.Layer.Read("source")}, {Group(rebuild.OutputGroup)})",
                 };
-                code.Line($"this.{member} = replacements.Replace(this.{member}, {build});");
+                code.Line($"this.{member} = replacements.Replace({rebuild.Layer.Read("this")}, {build});");
             }
 
             code.Line("replacements.Register();");
@@ -164,13 +164,13 @@ internal static class CompactionEmitter
         code.Open();
         foreach (var layer in spec.BiasZeroings)
         {
-            code.Line($"{Runtime}PrunedChannels.ZeroBias(\"{layer.Name}\", this.{layer.Identifier});");
+            code.Line($"{Runtime}PrunedChannels.ZeroBias(\"{layer.Name}\", {layer.Read("this")});");
         }
 
         foreach (var zeroing in spec.BatchNormZeroings)
         {
-            var producers = string.Join(", ", zeroing.Producers.Select(producer => $"(\"{producer.Name}\", this.{producer.Identifier})"));
-            code.Line($"{Runtime}PrunedChannels.ZeroBatchNorm(\"{zeroing.BatchNorm.Name}\", this.{zeroing.BatchNorm.Identifier}, {producers});");
+            var producers = string.Join(", ", zeroing.Producers.Select(producer => $"(\"{producer.Name}\", {producer.Read("this")})"));
+            code.Line($"{Runtime}PrunedChannels.ZeroBatchNorm(\"{zeroing.BatchNorm.Name}\", {zeroing.BatchNorm.Read("this")}, {producers});");
         }
 
         code.Close();

@@ -27,7 +27,12 @@ internal sealed record CompactionSpec(
 /// <summary>A field or property that holds a layer.</summary>
 /// <param name="Name">The member's name, for messages.</param>
 /// <param name="Identifier">The member's name as a C# identifier (with <c>@</c> where it is a keyword).</param>
-internal sealed record LayerReference(string Name, string Identifier);
+/// <param name="MayBeNull">Whether the member's type is nullable (<c>Linear?</c>): the generated code reads it with <c>!</c>.</param>
+internal sealed record LayerReference(string Name, string Identifier, bool MayBeNull)
+{
+    /// <summary>The member read on <paramref name="owner"/> (<c>this</c>, <c>source</c>), as an expression of its non-nullable type.</summary>
+    public string Read(string owner) => $"{owner}.{Identifier}{(MayBeNull ? "!" : string.Empty)}";
+}
 
 /// <summary>One channel group: layers whose channels <c>forward</c> couples, so a channel leaves all of them at once.</summary>
 /// <param name="Name">The group's name, its producers joined with <c> + </c>.</param>

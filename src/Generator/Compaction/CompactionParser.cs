@@ -36,9 +36,17 @@ internal static class CompactionParser
     /// </summary>
     public static CompactionSpec? Parse(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
     {
-        // The pruned layers are exactly those the main generator emits a PrunedLayer for.
         var binding = new ClassBinding(type, compilation, cancellationToken);
-        var model = ModelParser.Parse(type, binding, null, cancellationToken);
+        return Parse(type, binding, ModelParser.Parse(type, binding, null, cancellationToken), diagnostics, cancellationToken);
+    }
+
+    /// <summary>
+    /// Parses <paramref name="type"/> with the binding and the pruning model of the same parse (<see cref="ModelClassParser"/>):
+    /// the pruned layers are exactly those the pruning code emits a PrunedLayer for.
+    /// </summary>
+    public static CompactionSpec? Parse(INamedTypeSymbol type, ClassBinding binding, ModelSpec? model, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
+    {
+        var compilation = binding.SemanticModels.Compilation;
         var tensorType = compilation.GetTypeByMetadataName(TensorMetadataName);
         var pruneAttribute = compilation.GetTypeByMetadataName(KnownTypeNames.PruneAttribute);
         if (model is null || tensorType is null || pruneAttribute is null) return null;
@@ -53,7 +61,7 @@ internal static class CompactionParser
 
         var (forwardBody, input) = FindForward(type, tensorType, binding.SemanticModels, cancellationToken);
         var graph = ForwardGraph.Build(layers, tensorType, forwardBody, input, cancellationToken);
-        var emitsCompact = type.InstanceConstructors.Any(constructor => constructor.Parameters.All(parameter => parameter.IsOptional || parameter.IsParams));
+        var emitsCompact = EmitsCompact(type);
 
         if (diagnostics is not null)
         {
@@ -77,11 +85,11 @@ internal static class CompactionParser
             .Select(layer => new BatchNormZeroingSpec(Reference(layer.Member), new EquatableArray<LayerReference>(layer.BatchNormInputs.Layers.Select(index => Reference(layers[index].Member)).ToArray())))
             .ToArray();
 
-        var (ns, containingTypes, hintName) = ModelParser.Placement(type, ".Compact.g.cs");
+        var (ns, containingTypes, typeName, hintName) = ModelParser.Placement(type, HintNames.CompactionSuffix);
         return new CompactionSpec(
             ns,
             containingTypes,
-            type.Name,
+            typeName,
             hintName,
             emitsCompact,
             new EquatableArray<ChannelGroupSpec>(groups),
@@ -89,6 +97,13 @@ internal static class CompactionParser
             new EquatableArray<LayerReference>(biasZeroings),
             new EquatableArray<BatchNormZeroingSpec>(batchNormZeroings));
     }
+
+    /// <summary>
+    /// Whether <c>Compact()</c> is generated: the class can build the compacted model with a constructor that takes no
+    /// arguments (an abstract class cannot be built at all).
+    /// </summary>
+    internal static bool EmitsCompact(INamedTypeSymbol type) =>
+        !type.IsAbstract && type.InstanceConstructors.Any(constructor => constructor.Parameters.All(parameter => parameter.IsOptional || parameter.IsParams));
 
     /// <summary>The channel groups that can shrink (a producer and no blocker), and the layers they shrink.</summary>
     private static (ChannelGroupSpec[] Groups, LayerRebuildSpec[] Rebuilds) Plan(ForwardGraph graph)
@@ -141,7 +156,7 @@ internal static class CompactionParser
 
     private static void ReportDiagnostics(INamedTypeSymbol type, ModelSpec model, ForwardGraph graph, IReadOnlyList<ISymbol> members, INamedTypeSymbol pruneAttribute, bool emitsCompact, List<Diagnostic> diagnostics, CancellationToken cancellationToken)
     {
-        if (!emitsCompact)
+        if (!emitsCompact && !type.IsAbstract)
         {
             diagnostics.Add(Diagnostic.Create(DiagnosticDescriptors.CompactNeedsParameterlessConstructor, ModelParser.IdentifierLocation(type, cancellationToken), type.Name));
         }
@@ -372,7 +387,7 @@ internal static class CompactionParser
     }
 
     private static LayerReference Reference(ISymbol member) =>
-        new(member.Name, SyntaxFacts.GetKeywordKind(member.Name) != SyntaxKind.None ? "@" + member.Name : member.Name);
+        new(member.Name, CSharpNames.Identifier(member.Name), member is IFieldSymbol { Type.NullableAnnotation: NullableAnnotation.Annotated } or IPropertySymbol { Type.NullableAnnotation: NullableAnnotation.Annotated });
 
     private static EquatableArray<LayerReference> References(IEnumerable<GraphLayer> layers) =>
         new(layers.Select(layer => Reference(layer.Member)).ToArray());
