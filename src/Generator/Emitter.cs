@@ -82,8 +82,8 @@ internal static class Emitter
         EmitForEachLayer(code, model, generatedCode, "ApplyMasks", "ApplyMask");
 
         code.Line(model.Scope == PruningScope.Global
-            ? "/// <summary>Global: <see cref=\"ComputeMasks\"/> ranks the groups of every pruned layer together.</summary>"
-            : "/// <summary>Local: <see cref=\"ComputeMasks\"/> prunes each layer to its own sparsity.</summary>");
+            ? "/// <summary>Global: <see cref=\"ComputeMasks()\"/> ranks the groups of every pruned layer together.</summary>"
+            : "/// <summary>Local: <see cref=\"ComputeMasks()\"/> prunes each layer to its own sparsity.</summary>");
         code.Line(generatedCode);
         code.Line($"public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.{model.Scope};");
         code.Line();

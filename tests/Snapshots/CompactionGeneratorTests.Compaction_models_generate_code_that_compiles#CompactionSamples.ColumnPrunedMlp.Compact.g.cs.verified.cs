@@ -9,7 +9,7 @@ namespace CompactionSamples
         /// Builds a smaller, dense copy of this model: every channel that the masks remove entirely (a pruned filter or
         /// output neuron, or an input that no layer reads) is dropped from each layer that <c>forward</c> couples it to,
         /// BatchNorm parameters and running statistics included; the surviving weights are copied, multiplied by their masks.
-        /// After <c>ApplyMasks()</c> and <see cref="ZeroPrunedChannels"/>, the compacted model computes what this one does.
+        /// After <c>ApplyMasks()</c> and <see cref="ZeroPrunedChannels()"/>, the compacted model computes what this one does.
         /// </summary>
         /// <remarks>
         /// The channel groups forward shows (producers → consumers):

@@ -50,7 +50,7 @@ internal static class CompactionEmitter
         code.Line("/// Builds a smaller, dense copy of this model: every channel that the masks remove entirely (a pruned filter or");
         code.Line("/// output neuron, or an input that no layer reads) is dropped from each layer that <c>forward</c> couples it to,");
         code.Line("/// BatchNorm parameters and running statistics included; the surviving weights are copied, multiplied by their masks.");
-        code.Line("/// After <c>ApplyMasks()</c> and <see cref=\"ZeroPrunedChannels\"/>, the compacted model computes what this one does.");
+        code.Line("/// After <c>ApplyMasks()</c> and <see cref=\"ZeroPrunedChannels()\"/>, the compacted model computes what this one does.");
         code.Line("/// </summary>");
         code.Line("/// <remarks>");
         if (spec.Groups.IsEmpty)

@@ -99,11 +99,14 @@ internal static class CompactionParser
     }
 
     /// <summary>
-    /// Whether <c>Compact()</c> is generated: the class can build the compacted model with a constructor that takes no
-    /// arguments (an abstract class cannot be built at all).
+    /// Whether <c>Compact()</c> is generated: the class declares a constructor that takes no arguments to build the
+    /// compacted model with (an abstract class cannot be built at all). The implicit constructor of a class that declares
+    /// none does not count: the generated constructor is declared, so the implicit one no longer exists.
     /// </summary>
     internal static bool EmitsCompact(INamedTypeSymbol type) =>
-        !type.IsAbstract && type.InstanceConstructors.Any(constructor => constructor.Parameters.All(parameter => parameter.IsOptional || parameter.IsParams));
+        !type.IsAbstract && type.InstanceConstructors.Any(constructor =>
+            !constructor.IsImplicitlyDeclared && !GeneratedCode.IsDeclaredOnlyInGeneratedCode(constructor, default) &&
+            constructor.Parameters.All(parameter => parameter.IsOptional || parameter.IsParams));
 
     /// <summary>The channel groups that can shrink (a producer and no blocker), and the layers they shrink.</summary>
     private static (ChannelGroupSpec[] Groups, LayerRebuildSpec[] Rebuilds) Plan(ForwardGraph graph)
