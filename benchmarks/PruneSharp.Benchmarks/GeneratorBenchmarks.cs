@@ -83,7 +83,7 @@ public class GeneratorBenchmarks
     [Benchmark]
     public GeneratorDriver Warm_run_after_a_body_edit_200_layers() => _warmDriver.RunGenerators(Next(_bodyEdits));
 
-    /// <summary>The warm driver after an edit inside forward(): the pruning model is reused; Compact()'s plan reads forward, so it is made again.</summary>
+    /// <summary>The warm driver after an edit inside forward(): Compact()'s plan reads forward, so the class is parsed again.</summary>
     [Benchmark]
     public GeneratorDriver Warm_run_after_a_forward_edit_200_layers() => _warmDriver.RunGenerators(Next(_forwardEdits));
 

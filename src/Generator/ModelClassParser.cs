@@ -12,17 +12,14 @@ namespace PruneSharp.Generator;
 /// </summary>
 internal static class ModelClassParser
 {
-    /// <summary>The methods whose bodies the compaction plan reads (<see cref="ClassParseCache"/> reuses the model across edits inside them).</summary>
-    public static readonly string[] PlanBodies = ["forward"];
+    /// <summary>The methods whose bodies the parse reads besides constructors: the compaction plan follows <c>forward</c>.</summary>
+    public static readonly string[] ReadBodies = ["forward"];
 
-    /// <summary>
-    /// Parses <paramref name="type"/>; null where nothing is generated for it. <paramref name="reusedModel"/> is the
-    /// class's model where only the plan needs parsing again. Diagnostics are added to <paramref name="diagnostics"/> when given.
-    /// </summary>
-    public static ModelClass? Parse(INamedTypeSymbol type, Compilation compilation, ModelSpec? reusedModel, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
+    /// <summary>Parses <paramref name="type"/>; null where nothing is generated for it. Diagnostics are added to <paramref name="diagnostics"/> when given.</summary>
+    public static ModelClass? Parse(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
     {
         var binding = new ClassBinding(type, compilation, cancellationToken);
-        var model = reusedModel ?? ModelParser.Parse(type, binding, diagnostics, cancellationToken);
+        var model = ModelParser.Parse(type, binding, diagnostics, cancellationToken);
         if (model is null) return null;
         var plan = model.GeneratesCompaction ? CompactionParser.Parse(type, binding, model, diagnostics, cancellationToken) : null;
         return new ModelClass(model, plan);

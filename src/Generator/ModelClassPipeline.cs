@@ -9,7 +9,7 @@ namespace PruneSharp.Generator;
 /// <summary>
 /// The generator's one provider: one <see cref="ModelClass"/> per model class, whether the class carries
 /// <c>[Prune]</c> itself or only on its layer members, parsed once for both outputs, with the class's last parse
-/// reused after edits inside method bodies the parse does not read (<see cref="ClassParseCache"/>), and with hint
+/// reused after edits inside method bodies the parse does not read (<see cref="ClassParseCache{T}"/>), and with hint
 /// names unique in the project (<see cref="HintNames"/>).
 /// </summary>
 internal static class ModelClassPipeline
@@ -18,10 +18,10 @@ internal static class ModelClassPipeline
     public static IncrementalValuesProvider<ModelClass> Create(IncrementalGeneratorInitializationContext context, bool reuseParses = true)
     {
         // The transforms rerun on every edit; an edit inside a body the parse does not read reuses the class's last parse.
-        var cache = new ClassParseCache(ModelClassParser.PlanBodies);
+        var cache = new ClassParseCache<ModelClass>(ModelClassParser.ReadBodies);
         ModelClass? Parse(INamedTypeSymbol type, Compilation compilation, System.Threading.CancellationToken cancellationToken) => reuseParses
-            ? cache.GetOrParse(type, compilation, reusedModel => ModelClassParser.Parse(type, compilation, reusedModel, null, cancellationToken), cancellationToken)
-            : ModelClassParser.Parse(type, compilation, null, null, cancellationToken);
+            ? cache.GetOrParse(type, compilation, () => ModelClassParser.Parse(type, compilation, null, cancellationToken), cancellationToken)
+            : ModelClassParser.Parse(type, compilation, null, cancellationToken);
 
         var fromClassAttributes = context.SyntaxProvider
             .ForAttributeWithMetadataName(

@@ -71,7 +71,7 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
         if (ModelParser.UsesPrune(type, pruneAttribute))
         {
             // One parse for both: the pruning model's checks and, where the class gets Compact(), the plan's notes.
-            ModelClassParser.Parse(type, context.Compilation, null, diagnostics, context.CancellationToken);
+            ModelClassParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
         }
         else
         {

@@ -20,7 +20,7 @@ public sealed class PruneGenerator : IIncrementalGenerator
     {
     }
 
-    /// <summary>For the benchmark that measures what reusing parses saves (<see cref="ClassParseCache"/>).</summary>
+    /// <summary>For the benchmark that measures what reusing parses saves (<see cref="ClassParseCache{T}"/>).</summary>
     internal PruneGenerator(bool reuseParses) => _reuseParses = reuseParses;
 
     /// <inheritdoc/>

@@ -7,7 +7,7 @@ namespace PruneSharp.Tests;
 /// <summary>One test per diagnostic: its ID, severity and exact span; plus suppression and clean models.</summary>
 public sealed class DiagnosticTests
 {
-    private const string Forward = "public override Tensor forward(Tensor input) => input;";
+    internal const string Forward = "public override Tensor forward(Tensor input) => input;";
 
     [Fact]
     public Task PRUNE001_granularity_that_does_not_apply_to_the_layer_type() => AssertDiagnostics($$"""
@@ -428,97 +428,6 @@ public sealed class DiagnosticTests
         """, DiagnosticSeverity.Warning, "RoundTo 8 on 'Model' has no effect: 'Model' uses global scope, which ranks the groups of all layers together and does not round per layer; remove RoundTo or use local scope");
 
     [Fact]
-    public Task PRUNE007_file_local_class() => AssertDiagnostics($$"""
-        file sealed partial class {|PRUNE007:Model|} : Module<Tensor, Tensor>
-        {
-            [Prune(Granularity.Row, 0.5)] private readonly Linear fc = Linear(4, 5);
-            public Model() : base("m") { }
-            {{Forward}}
-        }
-        """, DiagnosticSeverity.Error, "'Model' is file-local; PruneSharp generates code only for model classes that are neither generic nor file-local");
-
-    [Fact]
-    public async Task PRUNE027_layers_whose_generated_names_meet_name_both_members()
-    {
-        var diagnostics = await AssertDiagnostics($$"""
-            public sealed partial class Model : Module<Tensor, Tensor>
-            {
-                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
-                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d {|PRUNE027:_conv|} = Conv2d(8, 8, 3);
-                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d {|PRUNE027:m_conv|} = Conv2d(8, 8, 3);
-                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d {|PRUNE027:Conv|} = Conv2d(8, 8, 3);
-                public Model() : base("m") { }
-                {{Forward}}
-            }
-            """, DiagnosticSeverity.Error, "Layers 'conv' and '_conv' would both get the generated members 'ConvPruning' and 'ConvPrunedLayer', so '_conv' is not pruned; rename one of them");
-
-        // The first member is the additional location of each.
-        Assert.All(diagnostics, diagnostic => Assert.Equal("conv", Assert.Single(diagnostic.AdditionalLocations).SourceTree!.GetText().ToString(Assert.Single(diagnostic.AdditionalLocations).SourceSpan)));
-    }
-
-    [Fact]
-    public Task PRUNE028_members_with_generated_names() => AssertDiagnostics($$"""
-        public sealed partial class Model : Module<Tensor, Tensor>
-        {
-            [Prune(Granularity.Row, 0.5)] private readonly Linear fc = Linear(4, 5);
-            public void {|PRUNE028:ComputeMasks|}() { }
-            public void ComputeMasks(double sparsity) { }
-            public Linear {|PRUNE028:FcPruning|} => fc;
-            private int {|PRUNE028:__pruneSharpFc|};
-            public Model() : base("m") { }
-            {{Forward}}
-        }
-        """, DiagnosticSeverity.Error, "'ComputeMasks' has the name of 'ComputeMasks', which PruneSharp generates for 'Model' (IPrunableModule and its state), so no pruning code is generated for 'Model'; rename 'ComputeMasks'");
-
-    [Fact]
-    public Task PRUNE028_inherited_member_and_compaction_names() => AssertDiagnostics($$"""
-        public class Base : Module<Tensor, Tensor>
-        {
-            protected Base() : base("b") { }
-            public Linear? HeadPruning { get; set; }
-            {{Forward}}
-        }
-
-        public sealed partial class {|PRUNE028:Model|} : Base
-        {
-            [Prune(Granularity.Row, 0.5)] private readonly Linear head = Linear(4, 5);
-            [Prune(Granularity.Row, 0.5)] private readonly Linear tail = Linear(5, 5);
-            public void {|PRUNE028:ZeroPrunedChannels|}() { }
-        }
-        """, DiagnosticSeverity.Error, "'HeadPruning' (inherited from 'Base') has the name of 'HeadPruning', which PruneSharp generates for layer 'head', so 'head' is not pruned; rename 'HeadPruning'");
-
-    [Fact]
-    public Task PRUNE029_model_derived_from_a_pruned_model() => AssertDiagnostics($$"""
-        public partial class Backbone : Module<Tensor, Tensor>
-        {
-            [Prune(Granularity.Filter, 0.5)] protected readonly Conv2d conv1 = Conv2d(3, 8, 3);
-            public Backbone() : base("b") { }
-            {{Forward}}
-        }
-
-        [Prune(Granularity.Filter, 0.5)]
-        public sealed partial class {|PRUNE029:Classifier|} : Backbone
-        {
-            private readonly Conv2d conv2 = Conv2d(8, 16, 3);
-        }
-        """, DiagnosticSeverity.Error, "'Classifier' derives from 'Backbone', which uses [Prune]; PruneSharp generates no code for 'Classifier': declare [Prune] in one class of the hierarchy (see the docs)");
-
-    [Fact]
-    public Task PRUNE040_attribute_on_a_property_that_does_not_hold_its_layer() => AssertDiagnostics($$"""
-        [Prune(Granularity.Row, 0.5)]
-        public abstract partial class Model : Module<Tensor, Tensor>
-        {
-            private readonly Linear fc = Linear(4, 5);
-            [{|PRUNE040:Prune(Granularity.Row, 0.5)|}] private Linear Expression => fc;
-            [{|PRUNE040:Prune(Granularity.Row, 0.5)|}] private Linear Bodies { get { return fc; } }
-            [{|PRUNE040:Prune(Granularity.Row, 0.5)|}] protected abstract Linear Abstract { get; }
-            private Linear Unattributed => fc;
-            protected Model() : base("m") { }
-            {{Forward}}
-        }
-        """, DiagnosticSeverity.Error, "'Expression' is an expression-bodied property; [Prune] goes on the field or auto-property that holds the layer, which is the layer PruneSharp reads and names");
-
-    [Fact]
     public async Task Global_scope_skips_the_per_layer_PRUNE003_but_not_PRUNE022()
     {
         // Locally 0.8 of conv1's 2 filters rounds to both; globally round(0.8 × 19) = 15 of the 2 + 16 + 1 groups leaves
@@ -630,7 +539,7 @@ public sealed class DiagnosticTests
     }
 
     /// <summary>Asserts exactly the marked diagnostics (ID and span), their severity and the first one's message; returns them in source order.</summary>
-    private static async Task<IReadOnlyList<Diagnostic>> AssertDiagnostics(string markup, DiagnosticSeverity severity, string? message = null)
+    internal static async Task<IReadOnlyList<Diagnostic>> AssertDiagnostics(string markup, DiagnosticSeverity severity, string? message = null)
     {
         var (source, expected) = DiagnosticMarkup.Parse(TestSources.Usings + markup);
         var diagnostics = (await CompilationHelper.AnalyzeAsync(source)).OrderBy(diagnostic => diagnostic.Location.SourceSpan.Start).ToList();
