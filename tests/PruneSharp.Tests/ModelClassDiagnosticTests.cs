@@ -88,6 +88,25 @@ public sealed class ModelClassDiagnosticTests
         """, DiagnosticSeverity.Error, "'Classifier' derives from 'Backbone', which uses [Prune]; PruneSharp generates no code for 'Classifier': declare [Prune] in one class of the hierarchy (see the docs)");
 
     [Fact]
+    public Task PRUNE029_model_derived_from_a_class_that_implements_IPrunableModule() => AssertDiagnostics($$"""
+        public abstract class Handwritten : Module<Tensor, Tensor>, IPrunableModule
+        {
+            protected Handwritten() : base("h") { }
+            public System.Collections.Generic.IReadOnlyList<PrunedLayer> PrunedLayers => Array.Empty<PrunedLayer>();
+            public PruningScope PruningScope => PruningScope.Local;
+            public void ComputeMasks() { }
+            public void ApplyMasks() { }
+            public PruningReport GetSparsityReport() => throw new NotSupportedException();
+            {{Forward}}
+        }
+
+        public sealed partial class {|PRUNE029:Model|} : Handwritten
+        {
+            [Prune(Granularity.Row, 0.5)] private readonly Linear fc = Linear(4, 5);
+        }
+        """, DiagnosticSeverity.Error, "'Model' derives from 'Handwritten', which implements IPrunableModule; PruneSharp generates no code for 'Model': declare [Prune] in one class of the hierarchy (see the docs)");
+
+    [Fact]
     public Task PRUNE040_attribute_on_a_property_that_does_not_hold_its_layer() => AssertDiagnostics($$"""
         [Prune(Granularity.Row, 0.5)]
         public abstract partial class Model : Module<Tensor, Tensor>
