@@ -29,6 +29,11 @@ namespace PruneSharp.Generator;
 /// not one the parse reads (the methods named in <c>readBodies</c>: compaction planning reads <c>forward</c>).
 /// Such a body declares nothing visible outside it, so nothing the parse binds can change with it.
 /// </para>
+/// <para>
+/// One entry holds the parse of both outputs (<see cref="ModelClass"/>), so an edit inside <c>forward</c> parses the
+/// class again, pruning model included. Reusing the model there and planning again was measured: the plan binds the
+/// same factory calls as the model, and it saved too little to keep (docs/benchmarks.md, "Generator").
+/// </para>
 /// </remarks>
 /// <typeparam name="T">The parse result: an immutable, equatable model.</typeparam>
 /// <param name="readBodies">Names of the model class's methods whose bodies the parse reads.</param>

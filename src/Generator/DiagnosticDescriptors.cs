@@ -46,8 +46,8 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor GenericClassNotSupported = Create(
         "PRUNE007",
-        "Generic model classes are not supported",
-        "'{0}' is generic or nested in a generic type; PruneSharp generates code for non-generic model classes only",
+        "Generic and file-local model classes are not supported",
+        "'{0}' is {1}; PruneSharp generates code only for model classes that are neither generic nor file-local",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor ClassDefaultAppliesToNoLayer = Create(
@@ -163,6 +163,30 @@ internal static class DiagnosticDescriptors
         "RoundTo has no effect under global scope",
         "RoundTo {0} on '{1}' has no effect: '{2}' uses global scope, which ranks the groups of all layers together and does not round per layer; remove RoundTo or use local scope",
         DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor GeneratedNamesMeet = Create(
+        "PRUNE027",
+        "Two layers would get the same generated members",
+        "Layers '{0}' and '{1}' would both get the generated members '{2}' and '{3}', so '{1}' is not pruned; rename one of them",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MemberHasGeneratedName = Create(
+        "PRUNE028",
+        "A member has the name of a generated member",
+        "'{0}'{1} has the name of '{2}', which PruneSharp generates {3}, so {4}; rename '{0}'",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor DerivesFromPrunedModel = Create(
+        "PRUNE029",
+        "A [Prune] model cannot derive from another pruned model",
+        "'{0}' derives from '{1}', which {2}; PruneSharp generates no code for '{0}': declare [Prune] in one class of the hierarchy (see the docs)",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor PropertyDoesNotHoldLayer = Create(
+        "PRUNE040",
+        "[Prune] is on a property that does not hold its layer",
+        "'{0}' is {1}; [Prune] goes on the field or auto-property that holds the layer, which is the layer PruneSharp reads and names",
+        DiagnosticSeverity.Error);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id.ToLowerInvariant());

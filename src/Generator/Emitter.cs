@@ -45,7 +45,7 @@ internal static class Emitter
 
         foreach (var layer in model.Layers)
         {
-            code.Line($"private {layer.PascalName}PrunedLayer? __pruneSharp{layer.PascalName};");
+            code.Line($"private {GeneratedNames.LayerClass(layer.PascalName)}? {GeneratedNames.LayerField(layer.PascalName)};");
         }
 
         code.Line("private global::PruneSharp.PrunedLayer[]? __pruneSharpLayers;");
@@ -53,9 +53,9 @@ internal static class Emitter
 
         foreach (var layer in model.Layers)
         {
-            code.Line($"/// <summary>The pruning of <see cref=\"{layer.MemberName}\"/>: {Describe(layer)}.</summary>");
+            code.Line($"/// <summary>The pruning of <see cref=\"{CSharpNames.Identifier(layer.MemberName)}\"/>: {Describe(layer)}.</summary>");
             code.Line(generatedCode);
-            code.Line($"public {layer.PascalName}PrunedLayer {layer.PascalName}Pruning => __pruneSharp{layer.PascalName} ??= new {layer.PascalName}PrunedLayer(this);");
+            code.Line($"public {GeneratedNames.LayerClass(layer.PascalName)} {GeneratedNames.LayerProperty(layer.PascalName)} => {GeneratedNames.LayerField(layer.PascalName)} ??= new {GeneratedNames.LayerClass(layer.PascalName)}(this);");
             code.Line();
         }
 
@@ -82,8 +82,8 @@ internal static class Emitter
         EmitForEachLayer(code, model, generatedCode, "ApplyMasks", "ApplyMask");
 
         code.Line(model.Scope == PruningScope.Global
-            ? "/// <summary>Global: <see cref=\"ComputeMasks\"/> ranks the groups of every pruned layer together.</summary>"
-            : "/// <summary>Local: <see cref=\"ComputeMasks\"/> prunes each layer to its own sparsity.</summary>");
+            ? "/// <summary>Global: <see cref=\"ComputeMasks()\"/> ranks the groups of every pruned layer together.</summary>"
+            : "/// <summary>Local: <see cref=\"ComputeMasks()\"/> prunes each layer to its own sparsity.</summary>");
         code.Line(generatedCode);
         code.Line($"public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.{model.Scope};");
         code.Line();
@@ -114,9 +114,15 @@ internal static class Emitter
 
     private static void EmitLayerClass(CodeWriter code, ModelSpec model, LayerSpec layer, string generatedCode)
     {
-        var className = $"{layer.PascalName}PrunedLayer";
+        var className = GeneratedNames.LayerClass(layer.PascalName);
         var layerType = "global::" + KnownTypeNames.LayerType(layer.Kind);
-        code.Line($"/// <summary>The pruning state of <see cref=\"{layer.MemberName}\"/>: {Describe(layer)}.</summary>");
+        var member = CSharpNames.Identifier(layer.MemberName);
+
+        // A nullable layer field (Linear?) is read with a check, so the generated code has no nullable warnings.
+        var read = layer.MayBeNull
+            ? $"(_model.{member} ?? throw new global::System.InvalidOperationException(\"Layer '{layer.MemberName}' is null.\"))"
+            : $"_model.{member}";
+        code.Line($"/// <summary>The pruning state of <see cref=\"{member}\"/>: {Describe(layer)}.</summary>");
         code.Line(generatedCode);
         code.Line($"public sealed class {className} : global::PruneSharp.PrunedLayer");
         code.Open();
@@ -135,13 +141,13 @@ internal static class Emitter
         code.Close();
         code.Line();
         code.Line("/// <summary>The layer.</summary>");
-        code.Line($"public {layerType} TypedLayer => _model.{layer.MemberName};");
+        code.Line($"public {layerType} TypedLayer => {read};");
         code.Line();
         code.Line("/// <inheritdoc/>");
-        code.Line($"public override global::TorchSharp.torch.nn.Module Layer => _model.{layer.MemberName};");
+        code.Line($"public override global::TorchSharp.torch.nn.Module Layer => {read};");
         code.Line();
         code.Line("/// <inheritdoc/>");
-        code.Line($"public override global::TorchSharp.Modules.Parameter Weight => _model.{layer.MemberName}.weight ?? throw new global::System.InvalidOperationException(\"Layer '{layer.MemberName}' has no weight.\");");
+        code.Line($"public override global::TorchSharp.Modules.Parameter Weight => {read}.weight ?? throw new global::System.InvalidOperationException(\"Layer '{layer.MemberName}' has no weight.\");");
         if (!layer.Shape.IsEmpty)
         {
             code.Line();

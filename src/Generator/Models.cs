@@ -1,16 +1,22 @@
+using System.Linq;
+
 namespace PruneSharp.Generator;
 
 /// <summary>
 /// Everything the emitter needs about one <c>[Prune]</c> model class: strings, numbers and equatable arrays only
 /// (no symbols or syntax), so the incremental pipeline can cache it.
 /// </summary>
-/// <param name="Namespace">The containing namespace, or empty for the global namespace.</param>
+/// <param name="Namespace">The containing namespace as written in C# (<c>@unsafe.Models</c>), or empty for the global namespace.</param>
 /// <param name="ContainingTypes">The classes the model class is nested in, outermost first.</param>
-/// <param name="TypeName">The model class's name.</param>
-/// <param name="HintName">The generated file's hint name, unique per class.</param>
+/// <param name="TypeName">The model class's name as written in C# (<c>@checked</c>).</param>
+/// <param name="HintName">The generated file's hint name, unique per class (<see cref="HintNames"/>).</param>
 /// <param name="Scope">Whether the layers are ranked each on its own or all together (the class-level attribute's <c>Scope</c>).</param>
 /// <param name="GlobalSparsity">With <see cref="PruningScope.Global"/>: the class-level sparsity, the model-wide target.</param>
 /// <param name="Layers">The pruned layers, in declaration order.</param>
+/// <param name="GeneratesCompaction">
+/// Whether <c>Compact()</c> and <c>ZeroPrunedChannels()</c> are generated: false where a member of the class has the
+/// name of one of them (PRUNE028).
+/// </param>
 internal sealed record ModelSpec(
     string Namespace,
     EquatableArray<ContainingTypeSpec> ContainingTypes,
@@ -18,27 +24,37 @@ internal sealed record ModelSpec(
     string HintName,
     PruningScope Scope,
     double GlobalSparsity,
-    EquatableArray<LayerSpec> Layers);
+    EquatableArray<LayerSpec> Layers,
+    bool GeneratesCompaction)
+{
+    /// <summary>The class's full name as written in C#, unique in the compilation (<c>Ns.Outer.Model</c>).</summary>
+    public string FullName => string.Join(".", new[] { Namespace }.Concat(ContainingTypes.Select(type => type.Name)).Concat(new[] { TypeName }).Where(part => part.Length > 0));
+}
 
 /// <summary>A type the model class is nested in.</summary>
 /// <param name="Keyword">The declaration keyword (<c>class</c>, <c>struct</c>, <c>record</c>, ...).</param>
-/// <param name="Name">The type's name.</param>
+/// <param name="Name">The type's name as written in C# (<c>@checked</c>).</param>
 internal sealed record ContainingTypeSpec(string Keyword, string Name);
 
+/// <summary>What the generator writes for one model class: its pruning members and, where they are generated, <c>Compact()</c> and <c>ZeroPrunedChannels()</c>.</summary>
+internal sealed record ModelClass(ModelSpec Pruning, Compaction.CompactionSpec? Compaction);
+
 /// <summary>One pruned layer.</summary>
-/// <param name="MemberName">The field or property that holds the layer.</param>
+/// <param name="MemberName">The field or property that holds the layer (its name, without <c>@</c>: the layer's name at run time).</param>
 /// <param name="PascalName">The member name in PascalCase, for the generated member names.</param>
 /// <param name="Kind">The layer kind.</param>
 /// <param name="Settings">How the layer is pruned, as its attribute (or the class default) declares.</param>
 /// <param name="ReducedDimsText">The reduced dims as fasterai writes them, e.g. <c>(2, 3, 4)</c>; empty for N:M.</param>
 /// <param name="Shape">The weight shape read from the initializer or the constructors, or empty where it is not known.</param>
+/// <param name="MayBeNull">Whether the member's type is a nullable reference (<c>Linear?</c>): the generated code checks for null.</param>
 internal sealed record LayerSpec(
     string MemberName,
     string PascalName,
     LayerKind Kind,
     SettingsSpec Settings,
     string ReducedDimsText,
-    EquatableArray<long> Shape);
+    EquatableArray<long> Shape,
+    bool MayBeNull);
 
 /// <summary>
 /// Every property of a <c>[Prune]</c>, as the emitter writes it into a <c>PruneSettings</c>. The defaults are those of

@@ -168,7 +168,8 @@ internal sealed record LayerShape(long[] Weight, long Groups);
 /// <summary>
 /// The places in a model class's own code that write one of its fields or properties by a simple name or
 /// <c>this.name</c>: assignments (also inside tuples), <c>ref</c>/<c>out</c> arguments. Found by one syntax walk per
-/// class; only the candidates named like a layer member are bound.
+/// class; only the candidates named like a layer member are bound. Generated code (<see cref="GeneratedCode"/>) is not
+/// read.
 /// </summary>
 internal sealed class MemberWrites
 {
@@ -181,6 +182,8 @@ internal sealed class MemberWrites
         var byName = new Dictionary<string, List<WriteSite>>(StringComparer.Ordinal);
         foreach (var reference in type.DeclaringSyntaxReferences)
         {
+            // Generated code is not the user's: PruneSharp's own Compact() constructor assigns every layer it rebuilds.
+            if (GeneratedCode.IsGenerated(reference.SyntaxTree, cancellationToken)) continue;
             if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration) continue;
             foreach (var memberDeclaration in declaration.Members)
             {

@@ -7,7 +7,7 @@ namespace PruneSharp.Tests;
 /// <summary>One test per diagnostic: its ID, severity and exact span; plus suppression and clean models.</summary>
 public sealed class DiagnosticTests
 {
-    private const string Forward = "public override Tensor forward(Tensor input) => input;";
+    internal const string Forward = "public override Tensor forward(Tensor input) => input;";
 
     [Fact]
     public Task PRUNE001_granularity_that_does_not_apply_to_the_layer_type() => AssertDiagnostics($$"""
@@ -462,7 +462,7 @@ public sealed class DiagnosticTests
         var diagnostics = await CompilationHelper.AnalyzeAsync(source);
         Assert.Equal(["PRUNE010", "PRUNE022"], diagnostics.Select(diagnostic => diagnostic.Id).OrderBy(id => id, StringComparer.Ordinal));
 
-        var generated = Assert.Single(CompilationHelper.Generate(source).Result.GeneratedTrees).ToString();
+        var generated = Assert.Single(CompilationHelper.PruningTrees(CompilationHelper.Generate(source).Result)).ToString();
         Assert.DoesNotContain("BrokenPruning", generated, StringComparison.Ordinal);
         Assert.Contains("WarnedPruning", generated, StringComparison.Ordinal);
         Assert.Contains("FinePruning", generated, StringComparison.Ordinal);
@@ -539,7 +539,7 @@ public sealed class DiagnosticTests
     }
 
     /// <summary>Asserts exactly the marked diagnostics (ID and span), their severity and the first one's message; returns them in source order.</summary>
-    private static async Task<IReadOnlyList<Diagnostic>> AssertDiagnostics(string markup, DiagnosticSeverity severity, string? message = null)
+    internal static async Task<IReadOnlyList<Diagnostic>> AssertDiagnostics(string markup, DiagnosticSeverity severity, string? message = null)
     {
         var (source, expected) = DiagnosticMarkup.Parse(TestSources.Usings + markup);
         var diagnostics = (await CompilationHelper.AnalyzeAsync(source)).OrderBy(diagnostic => diagnostic.Location.SourceSpan.Start).ToList();

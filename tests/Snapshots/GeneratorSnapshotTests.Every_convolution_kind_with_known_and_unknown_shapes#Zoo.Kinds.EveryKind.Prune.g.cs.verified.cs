@@ -105,7 +105,7 @@ namespace Zoo.Kinds
             SizedUp3dPruning.ApplyMask();
         }
 
-        /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+        /// <summary>Local: <see cref="ComputeMasks()"/> prunes each layer to its own sparsity.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
 

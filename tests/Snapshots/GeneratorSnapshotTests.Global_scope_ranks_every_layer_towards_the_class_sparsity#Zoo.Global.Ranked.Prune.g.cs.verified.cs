@@ -51,7 +51,7 @@ namespace Zoo.Global
             ExtraPruning.ApplyMask();
         }
 
-        /// <summary>Global: <see cref="ComputeMasks"/> ranks the groups of every pruned layer together.</summary>
+        /// <summary>Global: <see cref="ComputeMasks()"/> ranks the groups of every pruned layer together.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Global;
 

@@ -39,7 +39,7 @@ partial class RuntimeSized : global::PruneSharp.IPrunableModule
         HeadPruning.ApplyMask();
     }
 
-    /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+    /// <summary>Local: <see cref="ComputeMasks()"/> prunes each layer to its own sparsity.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
     public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
 

@@ -51,7 +51,7 @@ namespace Zoo.Vision
                 ClassifierPruning.ApplyMask();
             }
 
-            /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+            /// <summary>Local: <see cref="ComputeMasks()"/> prunes each layer to its own sparsity.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
             public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
 

@@ -106,7 +106,7 @@ internal sealed class StaticModules : IFlowHost<StaticModule>
         ISymbol? symbol = null;
         for (var current = type; current is not null && symbol is null; current = current.BaseType)
         {
-            symbol = current.GetMembers(memberName).FirstOrDefault(candidate => candidate is IFieldSymbol or IPropertySymbol && !candidate.IsStatic);
+            symbol = current.GetMembers(memberName).FirstOrDefault(candidate => candidate is IFieldSymbol or IPropertySymbol && !candidate.IsStatic && !GeneratedCode.IsDeclaredOnlyInGeneratedCode(candidate, _cancellationToken));
         }
 
         var memberType = symbol switch
