@@ -44,7 +44,7 @@ internal static class CompactionParser
 
         if (diagnostics is not null)
         {
-            Report(type, model, compiled, compilation, pruneAttribute, diagnostics, cancellationToken);
+            Report(type, model, compiled, binding.SemanticModels, pruneAttribute, diagnostics, cancellationToken);
         }
 
         var programs = new[] { compiled[rootName].Program }.Concat(compiled.Where(pair => pair.Key != rootName).Select(pair => pair.Value.Program)).ToArray();
@@ -141,12 +141,12 @@ internal static class CompactionParser
         INamedTypeSymbol type,
         ModelSpec model,
         Dictionary<string, (FlowClass Program, IReadOnlyList<Location> Sites, INamedTypeSymbol? Class)> compiled,
-        Compilation compilation,
+        SemanticModels semanticModels,
         INamedTypeSymbol pruneAttribute,
         List<Diagnostic> diagnostics,
         CancellationToken cancellationToken)
     {
-        var host = new StaticModules(compilation, compiled.ToDictionary(pair => pair.Key, pair => pair.Value.Program, StringComparer.Ordinal), cancellationToken);
+        var host = new StaticModules(semanticModels.Compilation, compiled.ToDictionary(pair => pair.Key, pair => pair.Value.Program, StringComparer.Ordinal), semanticModels, cancellationToken);
         var root = StaticModules.Root(type);
         var flow = ChannelFlow<StaticModule>.Run(host, root);
         Location? Where(FlowBlocker blocker) =>
