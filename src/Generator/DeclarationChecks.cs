@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 using static PruneSharp.Generator.ModelParser;
@@ -9,8 +10,12 @@ namespace PruneSharp.Generator;
 /// <summary>The checks of one <c>[Prune]</c> that do not depend on the layer: each argument on its own and the arguments against each other.</summary>
 internal static class DeclarationChecks
 {
-    /// <summary>Returns false when the declaration has an error (a member's layer is then left out; a class default is not used).</summary>
-    public static bool Validate(ValidationContext context, PruneDeclaration declaration, bool isClassLevel, string ownerName)
+    /// <summary>
+    /// Returns false when the declaration has an error (a member's layer or container is then left out; a class default
+    /// is not used). <paramref name="reachesManyLayers"/>: the declaration is on the class or on a container, where a
+    /// selection (<c>Include</c>, <c>Exclude</c>, <c>Kinds</c>, <c>IncludeOutputLayer</c>) means something.
+    /// </summary>
+    public static bool Validate(ValidationContext context, PruneDeclaration declaration, bool isClassLevel, string ownerName, bool reachesManyLayers)
     {
         var token = context.CancellationToken;
         var valid = true;
@@ -18,6 +23,39 @@ internal static class DeclarationChecks
         {
             context.Report(descriptor, location, arguments);
             valid = false;
+        }
+
+        foreach (var unknown in declaration.UnknownArguments)
+        {
+            Error(DiagnosticDescriptors.UnknownPruneArgument, declaration.NamedLocation(unknown, token), ownerName, unknown);
+        }
+
+        if (!reachesManyLayers)
+        {
+            foreach (var property in PruneProperties.Selection.Where(declaration.IsSet))
+            {
+                Error(DiagnosticDescriptors.SelectionOnOneLayer, declaration.NamedLocation(property, token), ownerName, property);
+            }
+        }
+        else
+        {
+            CheckPatterns(declaration.Include, PruneProperties.Include);
+            CheckPatterns(declaration.Exclude, PruneProperties.Exclude);
+            foreach (var kind in declaration.Kinds.Where(kind => !Enum.IsDefined(typeof(LayerKind), kind)))
+            {
+                Error(DiagnosticDescriptors.UndefinedEnumValue, declaration.NamedLocation(PruneProperties.Kinds, token), PruneProperties.Kinds, (int)kind, ownerName, nameof(LayerKind));
+            }
+        }
+
+        void CheckPatterns(string[] patterns, string property)
+        {
+            for (var index = 0; index < patterns.Length; index++)
+            {
+                if (LayerNamePattern.Problem(patterns[index]) is { } problem)
+                {
+                    Error(DiagnosticDescriptors.MalformedLayerPattern, declaration.ElementLocation(property, index, token), property, ownerName, problem);
+                }
+            }
         }
 
         CheckDefined(declaration.Criterion, PruneProperties.Criterion);

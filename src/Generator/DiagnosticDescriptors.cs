@@ -29,7 +29,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotASupportedLayer = Create(
         "PRUNE004",
         "[Prune] is on a member that is not a supported layer",
-        "'{0}' is of type '{1}', which PruneSharp cannot prune; [Prune] goes on an instance field or property of type Linear, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d or ConvTranspose3d",
+        "'{0}' is of type '{1}', which PruneSharp cannot prune; [Prune] goes on an instance field or property that holds a layer (Linear, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d) or modules (a Sequential, ModuleList, ModuleDict, block class or other Module, or an array or list of modules)",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor ClassNotPartial = Create(
@@ -53,7 +53,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ClassDefaultAppliesToNoLayer = Create(
         "PRUNE008",
         "The class-level [Prune] applies to no layer",
-        "The class-level [Prune(Granularity.{0}, ...)] of '{1}' applies to no layer: no field or property without its own [Prune] is a layer that granularity applies to",
+        "The class-level [Prune(Granularity.{0}, ...)] of '{1}' applies to no layer: no layer of its module tree that a more specific [Prune] does not declare is one that granularity applies to",
         DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor CustomDimsMissing = Create(
@@ -185,7 +185,25 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor PropertyDoesNotHoldLayer = Create(
         "PRUNE040",
         "[Prune] is on a property that does not hold its layer",
-        "'{0}' is {1}; [Prune] goes on the field or auto-property that holds the layer, which is the layer PruneSharp reads and names",
+        "'{0}' is {1}; [Prune] goes on the field or auto-property that holds the module, which is the one PruneSharp reads and names",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MalformedLayerPattern = Create(
+        "PRUNE041",
+        "A layer name pattern is malformed",
+        "{0} of '{1}': {2}",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor SelectionOnOneLayer = Create(
+        "PRUNE042",
+        "A selection is set on a member that holds one layer",
+        "'{0}' holds one layer, and its own [Prune] always prunes it: {1} selects among the layers a class-level or container [Prune] reaches; remove it",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnknownPruneArgument = Create(
+        "PRUNE043",
+        "[Prune] sets a property the generator does not know",
+        "[Prune] on '{0}' sets '{1}', which this version of PruneSharp's generator does not know, so the declaration is not used; use the same version of the PruneSharp package for the attributes and the generator",
         DiagnosticSeverity.Error);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>

@@ -16,8 +16,15 @@ internal static class GeneratedNames
         new("ApplyMasks", IsMethod: true),
         new("PruningScope", IsMethod: false),
         new("GetSparsityReport", IsMethod: true),
-        new("__pruneSharpLayers", IsMethod: false),
+        new(TreeField, IsMethod: false),
+        new(TreeProperty, IsMethod: false),
     ];
+
+    /// <summary>The field that holds the model's pruning tree once built.</summary>
+    public const string TreeField = "__pruneSharpTree";
+
+    /// <summary>The property that builds the model's pruning tree on first use.</summary>
+    public const string TreeProperty = "__PruneSharpTree";
 
     /// <summary>
     /// The members of the compaction code (<c>CompactionEmitter</c>): <c>Compact()</c>, <c>ZeroPrunedChannels()</c> and

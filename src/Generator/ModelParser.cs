@@ -70,35 +70,57 @@ internal static class ModelParser
             if (memberType is null) continue;
 
             LayerKind? layerKind = memberType is INamedTypeSymbol named && knownLayers.TryGetValue(named, out var found) ? found : null;
-            members.Add(new MemberDeclaration(member, memberType, layerKind, FindPruneAttribute(member, pruneAttribute), FormOf(member, cancellationToken), binding, cancellationToken));
+            var collectionElement = StaticTree.CollectionElementType(memberType);
+            var role = layerKind is not null ? MemberRole.Layer
+                : Compaction.ForwardCompiler.IsModuleType(memberType) ? MemberRole.Module
+                : collectionElement is not null ? MemberRole.Collection
+                : MemberRole.Other;
+
+            // ModuleList<Conv2d>, ModuleDict<Linear>, Linear[], List<Conv2d>: the type names the kind of every layer inside.
+            var elementType = collectionElement ?? (role == MemberRole.Module && memberType is INamedTypeSymbol { IsGenericType: true, Name: "ModuleList" or "ModuleDict", TypeArguments.Length: 1 } container ? container.TypeArguments[0] : null);
+            LayerKind? elementKind = elementType is INamedTypeSymbol element && knownLayers.TryGetValue(element, out var elementLayer) ? elementLayer : null;
+            members.Add(new MemberDeclaration(member, memberType, layerKind, role, elementKind, FindPruneAttribute(member, pruneAttribute), FormOf(member, cancellationToken), binding, cancellationToken));
         }
 
         return new ModelDeclaration(type, binding, classAttribute, classDeclaration, members, cancellationToken);
     }
 
-    /// <summary>The model the emitters write: the accepted layers, with the names and places the code needs.</summary>
+    /// <summary>The model the emitters write: the accepted declarations and typed layers, with the names and places the code needs.</summary>
     private static ModelSpec Build(ModelDeclaration model, AcceptedModel accepted)
     {
         var placement = Placement(model.Type, HintNames.PruningSuffix);
+        var classRule = accepted.ClassRule is { Declaration: var declaration }
+            ? new ClassRuleSpec(declaration.ToSettings(), model.Scope, declaration.ToSelection())
+            : null;
+        var containers = accepted.Containers.Select(rule => new ContainerSpec(rule.Container!.RegisteredName, rule.Declaration.ToSettings(), rule.Declaration.ToSelection()));
+        var collections = model.Members
+            .Where(member => member.Role == MemberRole.Collection && member.Form is MemberForm.Field or MemberForm.AutoProperty)
+            .Select(member => new CollectionSpec(member.Name, member.MayBeNull));
         return new ModelSpec(
             placement.Namespace,
             placement.ContainingTypes,
             placement.TypeName,
             placement.HintName,
-            model.Scope,
-            model.Scope == PruningScope.Global ? model.ClassDeclaration!.Sparsity : 0.0,
+            classRule,
             new EquatableArray<LayerSpec>(accepted.Layers.Select(CreateLayer).ToArray()),
+            new EquatableArray<ContainerSpec>(containers.ToArray()),
+            new EquatableArray<CollectionSpec>(collections.ToArray()),
             accepted.GeneratesCompaction);
     }
 
     private static LayerSpec CreateLayer(AcceptedLayer layer) => new(
-        layer.Member.Name,
-        CSharpNames.PascalCase(layer.Member.Name),
+        layer.Name,
+        layer.PascalName,
         layer.Kind,
         layer.Declaration.ToSettings(),
         layer.ReducedDimsText,
-        new EquatableArray<long>(layer.Member.Shape?.Weight ?? Array.Empty<long>()),
-        layer.Member.MayBeNull);
+        new EquatableArray<long>(layer.Shape?.Weight ?? Array.Empty<long>()),
+        layer.Role,
+        layer.Member.Name,
+        layer.Member.MayBeNull,
+        layer.PathInMember,
+        layer.Role == LayerRole.ContainerDefault ? layer.Member.RegisteredName : null,
+        layer.MayBeOutputLayer);
 
     private static MemberForm FormOf(ISymbol member, CancellationToken cancellationToken)
     {

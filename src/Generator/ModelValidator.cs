@@ -23,31 +23,33 @@ internal static class ModelValidator
         var context = new ValidationContext(model, diagnostics);
         var token = model.CancellationToken;
         var classIsValid = ValidateClass(context);
-        var classDefault = model.ClassDeclaration is { } declared && DeclarationChecks.Validate(context, declared, isClassLevel: true, model.Type.Name) ? declared : null;
+        var classRule = model.ClassDeclaration is { } declared && DeclarationChecks.Validate(context, declared, isClassLevel: true, model.Type.Name, reachesManyLayers: true)
+            ? new DeclaredRule(declared, null)
+            : null;
 
         var layers = new List<AcceptedLayer>();
+        var containers = new List<DeclaredRule>();
         var groupCounts = new List<long?>();
-        var classDefaultUsed = false;
         foreach (var member in model.Members)
         {
             token.ThrowIfCancellationRequested();
-            if (member.Attribute is { } attribute)
+            if (member.Attribute is not { } attribute) continue;
+            if (member.Role == MemberRole.Other || member.Form == MemberForm.StaticMember)
             {
-                if (member.LayerKind is null || member.Form == MemberForm.StaticMember)
-                {
-                    context.Report(DiagnosticDescriptors.NotASupportedLayer, AttributeLocation(attribute, token), member.Name, member.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + (member.Form == MemberForm.StaticMember ? " (static)" : string.Empty));
-                    continue;
-                }
+                context.Report(DiagnosticDescriptors.NotASupportedLayer, AttributeLocation(attribute, token), member.Name, member.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + (member.Form == MemberForm.StaticMember ? " (static)" : string.Empty));
+                continue;
+            }
 
-                if (!member.HoldsLayer)
-                {
-                    context.Report(DiagnosticDescriptors.PropertyDoesNotHoldLayer, AttributeLocation(attribute, token), member.Name, Describe(member.Form));
-                    continue;
-                }
+            if (member.Form is not (MemberForm.Field or MemberForm.AutoProperty))
+            {
+                context.Report(DiagnosticDescriptors.PropertyDoesNotHoldLayer, AttributeLocation(attribute, token), member.Name, Describe(member.Form));
+                continue;
+            }
 
-                if (!PruneDeclaration.TryRead(attribute, out var own)) continue;
-                var kind = member.LayerKind.Value;
-                var valid = DeclarationChecks.Validate(context, own, isClassLevel: false, member.Name);
+            if (!PruneDeclaration.TryRead(attribute, out var own)) continue;
+            if (member.LayerKind is { } kind)
+            {
+                var valid = DeclarationChecks.Validate(context, own, isClassLevel: false, member.Name, reachesManyLayers: false);
                 if (!Granularities.AppliesTo(kind, own.Granularity))
                 {
                     var tableGranularities = TableGranularities(kind);
@@ -56,27 +58,50 @@ internal static class ModelValidator
                     valid = false;
                 }
 
-                if (valid) CheckLayer(context, layers, groupCounts, member, own);
+                if (valid && LayerChecks.Check(context, member.Name, kind, member.Shape, own, isOwnDeclaration: true, out var groups) is { } dims)
+                {
+                    groupCounts.Add(groups);
+                    layers.Add(new AcceptedLayer(member.RegisteredName, CSharpNames.PascalCase(member.Name), kind, own, dims, member.Shape, LayerRole.Member, member, string.Empty));
+                }
             }
-            else if (member.HoldsLayer && classDefault is not null && Granularities.AppliesTo(member.LayerKind!.Value, classDefault.Granularity))
+            else if (DeclarationChecks.Validate(context, own, isClassLevel: false, member.Name, reachesManyLayers: true))
             {
-                classDefaultUsed = true;
-                CheckLayer(context, layers, groupCounts, member, classDefault);
+                var rule = new DeclaredRule(own, member);
+                if (ContainerChecks.Fits(context, rule)) containers.Add(rule);
             }
         }
 
-        if (classDefault is not null && !classDefaultUsed)
+        var complete = true;
+        var nestedDeclarations = false;
+        if (classRule is not null || containers.Count > 0)
         {
-            context.Report(DiagnosticDescriptors.ClassDefaultAppliesToNoLayer, classDefault.AttributeLocation(token), FormatEnum(classDefault.Granularity), model.Type.Name);
+            var reached = ContainerChecks.ReachTree(context, classRule, containers);
+
+            // The layers in tree order, as the run-time tree lists them: the members' own, then those the rules reach.
+            layers = layers.Select(layer => layer with { Order = model.Tree.LayersOf(layer.Member).Select(found => found.Index).DefaultIfEmpty(-1).First() })
+                .Concat(reached.Layers)
+                .OrderBy(layer => layer.Order)
+                .ToList();
+            groupCounts.AddRange(reached.GroupCounts);
+            complete = model.Tree.IsComplete;
+            nestedDeclarations = reached.NestedDeclarations;
+            if (classRule is not null && !reached.ClassRuleApplies)
+            {
+                context.Report(DiagnosticDescriptors.ClassDefaultAppliesToNoLayer, classRule.Declaration.AttributeLocation(token), FormatEnum(classRule.Declaration.Granularity), model.Type.Name);
+            }
         }
 
-        if (model.Scope == PruningScope.Global && classDefault is not null) CheckGlobalSparsity(context, classDefault, groupCounts);
+        // Every layer the tree prunes must be known for the model-wide count; layers of nested [Prune] classes are theirs.
+        if (model.Scope == PruningScope.Global && classRule is not null && complete && !nestedDeclarations)
+        {
+            LayerChecks.CheckGlobalSparsity(context, classRule.Declaration, groupCounts);
+        }
 
         // The names are checked only where code is generated: a base class that is itself a model (PRUNE029) would
         // otherwise meet every name, and its generated members are visible to the analyzer but not to the generator.
-        if (!classIsValid) return new AcceptedModel(false, layers, false);
+        if (!classIsValid) return new AcceptedModel(false, null, layers, [], false);
         var names = NameChecks.Check(context, layers);
-        return new AcceptedModel(names.ModelNamesFree, names.Layers, names.CompactionNamesFree);
+        return new AcceptedModel(names.ModelNamesFree, classRule, names.Layers, containers, names.CompactionNamesFree);
     }
 
     /// <summary>
@@ -174,123 +199,6 @@ internal static class ModelValidator
         return null;
     }
 
-    /// <summary>The checks that need the layer kind and, where it is known, its shape; accepts the layer when they pass.</summary>
-    private static void CheckLayer(ValidationContext context, List<AcceptedLayer> layers, List<long?> groupCounts, MemberDeclaration member, PruneDeclaration declaration)
-    {
-        var token = context.CancellationToken;
-        var kind = member.LayerKind!.Value;
-        var granularity = declaration.Granularity;
-
-        ReducedDims dims = default;
-        if (granularity == Granularity.Custom)
-        {
-            if (!Granularities.CustomDimsFit(kind, declaration.Dims))
-            {
-                context.Report(DiagnosticDescriptors.CustomDimsDoNotFit, declaration.NamedLocation(PruneProperties.Dims, token), FormatDims(declaration.Dims!), member.Name, kind, Granularities.WeightRank(kind));
-                return;
-            }
-
-            dims = ReducedDims.Of(declaration.Dims!);
-        }
-        else if (granularity != Granularity.NOfM)
-        {
-            Granularities.TryGetReducedDims(kind, granularity, out dims);
-        }
-
-        var shape = member.Shape;
-        var shapeText = shape is null ? kind.ToString() : $"{kind} [{FormatShape(shape.Weight)}]";
-
-        if (granularity == Granularity.NOfM)
-        {
-            var inputAxis = Granularities.InputAxis(kind);
-            if (shape is not null && shape.Weight[inputAxis] % declaration.M != 0)
-            {
-                context.Report(DiagnosticDescriptors.NOfMInputNotMultiple, declaration.MLocation(token), declaration.N, declaration.M, member.Name, kind, FormatShape(shape.Weight), shape.Weight[inputAxis], inputAxis);
-                return;
-            }
-
-            groupCounts.Add(null);
-            layers.Add(new AcceptedLayer(member, kind, declaration, string.Empty));
-            return;
-        }
-
-        var groups = CountGroups(kind, dims, shape);
-        groupCounts.Add(groups);
-
-        // Under global scope ComputeMasks() ranks the model's groups together (PRUNE025 checks that sparsity); locally,
-        // sparsity 1 removes every group whatever the shape, other values where the group count is known.
-        if (context.Model.Scope == PruningScope.Local)
-        {
-            var removesAll = groups is { } count
-                ? Math.Round(declaration.Sparsity * count, MidpointRounding.ToEven) >= count
-                : declaration.Sparsity >= 1.0;
-            if (removesAll)
-            {
-                var groupText = groups?.ToString(CultureInfo.InvariantCulture) ?? "the";
-                var limit = groups is { } g ? FormatNumber((g - 1) / (double)g) : "a value below 1";
-                context.Report(DiagnosticDescriptors.SparsityRemovesEveryGroup, declaration.SparsityLocation(token), FormatNumber(declaration.Sparsity), groupText, member.Name, shapeText, FormatEnum(granularity), limit);
-                return;
-            }
-        }
-
-        // One group is never pruned: locally a sparsity below 0.5 rounds to none (from 0.5 on, PRUNE003 above);
-        // globally every layer keeps its best group.
-        if (granularity == Granularity.Layer && groups == 1)
-        {
-            var reason = context.Model.Scope == PruningScope.Local
-                ? $"with local scope sparsity {FormatNumber(declaration.Sparsity)} keeps it"
-                : $"'{context.Model.Type.Name}' uses global scope, where every layer keeps its best group";
-            context.Report(DiagnosticDescriptors.LayerGranularityPrunesNothing, declaration.GranularityLocation(token), member.Name, reason);
-        }
-
-        if (declaration.RoundTo > 1 && groups is { } total && declaration.RoundTo >= total)
-        {
-            context.Report(DiagnosticDescriptors.RoundToKeepsEveryGroup, declaration.NamedLocation(PruneProperties.RoundTo, token), declaration.RoundTo, total, member.Name, shapeText, FormatEnum(granularity));
-        }
-
-        layers.Add(new AcceptedLayer(member, kind, declaration, dims.ToString()));
-    }
-
-    /// <summary>
-    /// The number of groups <paramref name="dims"/> splits the layer's weight into, as the runtime counts them; null where
-    /// the shape is unknown. A transposed convolution with groups is viewed as [groups, in/groups, out/groups, k...] with
-    /// the group axis never reduced.
-    /// </summary>
-    private static long? CountGroups(LayerKind kind, ReducedDims dims, LayerShape? shape)
-    {
-        if (shape is null)
-        {
-            // Granularity.Layer is one group whatever the shape, except on a transposed convolution, whose groups count.
-            return dims == AllDims(kind) && !Granularities.IsTransposed(kind) ? 1 : null;
-        }
-
-        long count = 1;
-        for (var axis = 0; axis < shape.Weight.Length; axis++)
-        {
-            if (!dims.Contains(axis + 1)) count *= shape.Weight[axis];
-        }
-
-        if (Granularities.IsTransposed(kind) && dims.Contains(1)) count *= shape.Groups;
-        return count;
-    }
-
-    private static ReducedDims AllDims(LayerKind kind)
-    {
-        Granularities.TryGetReducedDims(kind, Granularity.Layer, out var all);
-        return all;
-    }
-
-    /// <summary>PRUNE025: with every layer's group count known, the global sparsity must leave each layer its best group.</summary>
-    private static void CheckGlobalSparsity(ValidationContext context, PruneDeclaration classDefault, List<long?> groupCounts)
-    {
-        if (groupCounts.Count == 0 || groupCounts.Any(count => count is null)) return;
-        var total = groupCounts.Sum(count => count!.Value);
-        var pruned = (long)Math.Round(classDefault.Sparsity * total, MidpointRounding.ToEven);
-        if (pruned <= total - groupCounts.Count) return;
-        var limit = FormatNumber((total - groupCounts.Count) / (double)total);
-        context.Report(DiagnosticDescriptors.GlobalSparsityTakesLastGroups, classDefault.SparsityLocation(context.CancellationToken), FormatNumber(classDefault.Sparsity), context.Model.Type.Name, pruned, total, groupCounts.Count, limit);
-    }
-
     private static string Describe(MemberForm form) => form switch
     {
         MemberForm.ExpressionBodiedProperty => "an expression-bodied property",
@@ -299,7 +207,7 @@ internal static class ModelValidator
         _ => "a property with accessor bodies",
     };
 
-    private static Location? AttributeLocation(AttributeData attribute, CancellationToken cancellationToken) =>
+    internal static Location? AttributeLocation(AttributeData attribute, CancellationToken cancellationToken) =>
         attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
 }
 
@@ -320,8 +228,22 @@ internal sealed class ValidationContext(ModelDeclaration model, List<Diagnostic>
         Diagnostics?.Add(Diagnostic.Create(descriptor, location, properties, arguments));
 }
 
-/// <summary>What the checks accept: whether code is generated for the class, its layers, and whether compaction code is too.</summary>
-internal sealed record AcceptedModel(bool GeneratesCode, IReadOnlyList<AcceptedLayer> Layers, bool GeneratesCompaction);
+/// <summary>
+/// What the checks accept: whether code is generated for the class, its class-level rule, its typed layers, the
+/// container rules, and whether compaction code is generated too.
+/// </summary>
+internal sealed record AcceptedModel(bool GeneratesCode, DeclaredRule? ClassRule, IReadOnlyList<AcceptedLayer> Layers, IReadOnlyList<DeclaredRule> Containers, bool GeneratesCompaction);
 
-/// <summary>A layer the checks accept, with the declaration that applies to it (its own or the class default).</summary>
-internal sealed record AcceptedLayer(MemberDeclaration Member, LayerKind Kind, PruneDeclaration Declaration, string ReducedDimsText);
+/// <summary>A typed layer the checks accept, with the declaration that applies to it and where it lies.</summary>
+/// <param name="Name">Its dotted name relative to the class, as registered.</param>
+/// <param name="PascalName">The stem of its generated member names.</param>
+/// <param name="Kind">Its kind.</param>
+/// <param name="Declaration">The declaration it belongs to: its own, its container's or the class's.</param>
+/// <param name="ReducedDimsText">The reduced dims, as fasterai writes them.</param>
+/// <param name="Shape">Its weight shape where the code shows it.</param>
+/// <param name="Role">Which declaration it belongs to.</param>
+/// <param name="Member">The member that holds it, or its container.</param>
+/// <param name="PathInMember">Its path under a container member; empty for a layer member.</param>
+/// <param name="Order">Its position in the tree's depth-first order (a member's order among the members where no tree was read).</param>
+/// <param name="MayBeOutputLayer">Whether it may be the model's output layer, which its rule (a class's or a container's) leaves alone where this class is the model.</param>
+internal sealed record AcceptedLayer(string Name, string PascalName, LayerKind Kind, PruneDeclaration Declaration, string ReducedDimsText, LayerShape? Shape, LayerRole Role, MemberDeclaration Member, string PathInMember, int Order = -1, bool MayBeOutputLayer = false);

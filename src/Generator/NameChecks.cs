@@ -19,11 +19,21 @@ internal static class NameChecks
         var token = context.CancellationToken;
 
         // PRUNE027: conv, _conv, m_conv and Conv would all get ConvPruning; the first in declaration order keeps it.
+        // A layer inside a container whose names meet another's only loses its typed member (the tree still prunes
+        // it, untyped): the layer members' names are checked first, and no diagnostic is about the container's layers.
         var distinct = new List<AcceptedLayer>();
         var byPascalName = new Dictionary<string, AcceptedLayer>(StringComparer.Ordinal);
-        foreach (var layer in layers)
+        foreach (var layer in layers.Where(layer => layer.PathInMember.Length == 0).Concat(layers.Where(layer => layer.PathInMember.Length > 0)))
         {
-            var pascalName = CSharpNames.PascalCase(layer.Member.Name);
+            var pascalName = layer.PascalName;
+            if (layer.PathInMember.Length > 0)
+            {
+                if (byPascalName.ContainsKey(pascalName)) continue;
+                byPascalName.Add(pascalName, layer);
+                distinct.Add(layer);
+                continue;
+            }
+
             if (byPascalName.TryGetValue(pascalName, out var first))
             {
                 var firstLocation = first.Member.Symbol.Locations.FirstOrDefault();
@@ -53,13 +63,18 @@ internal static class NameChecks
         foreach (var layer in distinct)
         {
             var free = true;
-            foreach (var name in GeneratedNames.LayerMembers(CSharpNames.PascalCase(layer.Member.Name)))
+            foreach (var name in GeneratedNames.LayerMembers(layer.PascalName))
             {
-                free &= existing.Report(name, $"for layer '{layer.Member.Name}'", $"'{layer.Member.Name}' is not pruned");
+                free &= layer.PathInMember.Length > 0
+                    ? !existing.Meets(name)
+                    : existing.Report(name, $"for layer '{layer.Member.Name}'", $"'{layer.Member.Name}' is not pruned");
             }
 
             if (free) kept.Add(layer);
         }
+
+        // Kept in tree order, as the caller gave them.
+        kept = layers.Where(kept.Contains).ToList();
 
         var compactionNamesFree = true;
         foreach (var name in GeneratedNames.CompactionMembers)
@@ -102,6 +117,10 @@ internal static class NameChecks
                 }
             }
         }
+
+        /// <summary>Whether a member meets <paramref name="generated"/> (no diagnostic).</summary>
+        public bool Meets(GeneratedName generated) =>
+            _byName.TryGetValue(generated.Name, out var candidates) && candidates.Any(candidate => ExistingMembers.Meets(generated, candidate.Member, _context.Model.Type));
 
         /// <summary>PRUNE028 for each member that meets <paramref name="generated"/>; false where one does.</summary>
         public bool Report(GeneratedName generated, string generatedFor, string consequence)

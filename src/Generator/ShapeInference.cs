@@ -155,11 +155,15 @@ internal static class ShapeInference
 internal sealed class ClassBinding(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
 {
     private MemberWrites? _writes;
+    private Construction.ConstructionReader? _reader;
 
     public SemanticModels SemanticModels { get; } = new(compilation);
 
     /// <summary>The class's writes to its members, collected on first use (only classes with layers need them).</summary>
     public MemberWrites Writes => _writes ??= MemberWrites.Collect(type, cancellationToken);
+
+    /// <summary>What the code builds, read once for the pruning checks and the compaction notes (created on first use).</summary>
+    public Construction.ConstructionReader Reader => _reader ??= new Construction.ConstructionReader(SemanticModels.Compilation, SemanticModels, cancellationToken);
 }
 
 /// <summary>

@@ -262,7 +262,7 @@ public sealed class CompactionGeneratorTests
         Assert.DoesNotContain(compilation.GetDiagnostics(), diagnostic => diagnostic.Severity == DiagnosticSeverity.Error);
         var type = compilation.GetTypeByMetadataName(metadataName) ?? throw new InvalidOperationException($"no type {metadataName}");
         var spec = ModelClassParser.Parse(type, compilation, null, CancellationToken.None)?.Compaction ?? throw new InvalidOperationException($"no compaction spec for {metadataName}");
-        var host = new StaticModules(compilation, spec.Programs.ToDictionary(program => program.TypeName, program => program), new generator::PruneSharp.Generator.SemanticModels(compilation), CancellationToken.None);
+        var host = new StaticModules(spec.Programs.ToDictionary(program => program.TypeName, program => program), new generator::PruneSharp.Generator.Construction.ConstructionReader(compilation, new generator::PruneSharp.Generator.SemanticModels(compilation), CancellationToken.None), CancellationToken.None);
         return (spec, StaticFlow.Run(host, StaticModules.Root(type)));
     }
 

@@ -56,6 +56,7 @@ public sealed class DiagnosticTests
         public sealed partial class Model : Module<Tensor, Tensor>
         {
             private readonly Conv2d conv = Conv2d(3, 4, (3, 1));
+            private readonly Conv2d head = Conv2d(4, 2, 1);
             public Model() : base("m") { }
             {{Forward}}
         }
@@ -70,6 +71,19 @@ public sealed class DiagnosticTests
             {{Forward}}
         }
         """, DiagnosticSeverity.Error);
+
+    /// <summary>The output layer: a class-level [Prune] leaves it alone (where the class is the model), so it is not checked against it.</summary>
+    [Fact]
+    public Task PRUNE003_not_for_the_output_layer_a_class_level_Prune_leaves_alone() => AssertDiagnostics($$"""
+        [Prune(Granularity.Filter, {|PRUNE003:0.6|})]
+        public sealed partial class Model : Module<Tensor, Tensor>
+        {
+            private readonly Conv2d conv = Conv2d(3, 1, 3);
+            private readonly Conv2d head = Conv2d(1, 1, 1);
+            public Model() : base("m") { }
+            {{Forward}}
+        }
+        """, DiagnosticSeverity.Error, "Sparsity 0.6 would remove all 1 groups of layer 'conv' (Conv2d [1, 3, 3, 3], granularity Filter); use at most 0 to keep at least one group");
 
     [Fact]
     public Task PRUNE004_attribute_on_a_member_that_is_not_a_supported_layer() => AssertDiagnostics($$"""
@@ -226,16 +240,28 @@ public sealed class DiagnosticTests
         """, DiagnosticSeverity.Error, "Dims (1, 3) do not fit layer 'fc' (Linear, weight rank 2): give at least one dim, each in [0, 2] and none twice");
 
     [Fact]
-    public Task PRUNE010_class_level_custom_dims_name_the_layer_they_do_not_fit() => AssertDiagnostics($$"""
-        [Prune(Granularity.Custom, 0.5, Dims = {|PRUNE010:new[] { 3, 4 }|})]
+    public Task PRUNE010_container_custom_dims_name_the_first_layer_they_do_not_fit() => AssertDiagnostics($$"""
+        public sealed partial class Model : Module<Tensor, Tensor>
+        {
+            [Prune(Granularity.Custom, 0.5, Dims = {|PRUNE010:new[] { 3, 4 }|})] private readonly Sequential heads = Sequential(("age", Linear(4, 1)), ("label", Linear(4, 5)));
+            public Model() : base("m") { }
+            {{Forward}}
+        }
+        """, DiagnosticSeverity.Error, "Dims (3, 4) do not fit layer 'heads.age' (Linear, weight rank 2): give at least one dim, each in [0, 2] and none twice");
+
+    /// <summary>A class-level Custom whose dims fit some layers reaches those and skips the others, as a granularity that does not fit a kind does.</summary>
+    [Fact]
+    public Task PRUNE010_not_for_class_level_custom_dims_that_fit_some_layers() => AssertDiagnostics($$"""
+        [Prune(Granularity.Custom, 0.5, Dims = new[] { 3, 4 })]
         public sealed partial class Model : Module<Tensor, Tensor>
         {
             private readonly Conv2d conv = Conv2d(3, 4, 3);
             private readonly Linear fc = Linear(4, 5);
+            private readonly Conv2d head = Conv2d(4, 2, 1);
             public Model() : base("m") { }
             {{Forward}}
         }
-        """, DiagnosticSeverity.Error, "Dims (3, 4) do not fit layer 'fc' (Linear, weight rank 2): give at least one dim, each in [0, 2] and none twice");
+        """, DiagnosticSeverity.Error);
 
     [Fact]
     public Task PRUNE011_dims_with_a_granularity_other_than_custom() => AssertDiagnostics($$"""
@@ -410,6 +436,7 @@ public sealed class DiagnosticTests
         {
             private readonly Conv2d conv1 = Conv2d(3, 4, 3);
             private readonly Conv2d conv2 = Conv2d(4, 6, 3);
+            private readonly Conv2d head = Conv2d(6, 2, 1);   // the output layer: not pruned, not counted
             public Model() : base("m") { }
             {{Forward}}
         }

@@ -119,5 +119,5 @@ public sealed class ModelClassDiagnosticTests
             protected Model() : base("m") { }
             {{Forward}}
         }
-        """, DiagnosticSeverity.Error, "'Expression' is an expression-bodied property; [Prune] goes on the field or auto-property that holds the layer, which is the layer PruneSharp reads and names");
+        """, DiagnosticSeverity.Error, "'Expression' is an expression-bodied property; [Prune] goes on the field or auto-property that holds the module, which is the one PruneSharp reads and names");
 }

@@ -174,7 +174,7 @@ public sealed class StaticModulesTests
         var compilation = CompilationHelper.Compile(TestSources.Usings + "using System.Collections.Generic;\n" + source);
         Assert.DoesNotContain(compilation.GetDiagnostics(), diagnostic => diagnostic.Severity == DiagnosticSeverity.Error);
         var type = compilation.GetTypeByMetadataName(typeName)!;
-        var host = new StaticModules(compilation, new Dictionary<string, generator::PruneSharp.Compaction.FlowClass>(), new SemanticModels(compilation), CancellationToken.None);
+        var host = new StaticModules(new Dictionary<string, generator::PruneSharp.Compaction.FlowClass>(), new generator::PruneSharp.Generator.Construction.ConstructionReader(compilation, new SemanticModels(compilation), CancellationToken.None), CancellationToken.None);
         var found = new List<string>();
         Walk(host, StaticModules.Root(type), found);
         return found;

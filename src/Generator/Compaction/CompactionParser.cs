@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 using PruneSharp.Compaction;
+using PruneSharp.Generator.Construction;
 
 namespace PruneSharp.Generator.Compaction;
 
@@ -44,7 +45,7 @@ internal static class CompactionParser
 
         if (diagnostics is not null)
         {
-            Report(type, model, compiled, binding.SemanticModels, pruneAttribute, diagnostics, cancellationToken);
+            Report(type, model, compiled, binding.Reader, pruneAttribute, diagnostics, cancellationToken);
         }
 
         var programs = new[] { compiled[rootName].Program }.Concat(compiled.Where(pair => pair.Key != rootName).Select(pair => pair.Value.Program)).ToArray();
@@ -141,12 +142,12 @@ internal static class CompactionParser
         INamedTypeSymbol type,
         ModelSpec model,
         Dictionary<string, (FlowClass Program, IReadOnlyList<Location> Sites, INamedTypeSymbol? Class)> compiled,
-        SemanticModels semanticModels,
+        ConstructionReader reader,
         INamedTypeSymbol pruneAttribute,
         List<Diagnostic> diagnostics,
         CancellationToken cancellationToken)
     {
-        var host = new StaticModules(semanticModels.Compilation, compiled.ToDictionary(pair => pair.Key, pair => pair.Value.Program, StringComparer.Ordinal), semanticModels, cancellationToken);
+        var host = new StaticModules(compiled.ToDictionary(pair => pair.Key, pair => pair.Value.Program, StringComparer.Ordinal), reader, cancellationToken);
         var root = StaticModules.Root(type);
         var flow = ChannelFlow<StaticModule>.Run(host, root);
         Location? Where(FlowBlocker blocker) =>

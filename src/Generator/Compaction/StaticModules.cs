@@ -77,15 +77,14 @@ internal sealed class StaticModules : IFlowHost<StaticModule>
     private readonly ConstructionReader _reader;
     private readonly Dictionary<(StaticModule, string), (FlowMember, StaticModule?)> _members = new();
 
-    /// <param name="compilation">The compilation.</param>
     /// <param name="programs">The forward programs of the module classes, by runtime name: a class with one is a <see cref="FlowModuleKind.Block"/>.</param>
-    /// <param name="semanticModels">The semantic models of the parse, shared so that each tree is bound once.</param>
+    /// <param name="reader">The parse's constructor reader, shared so that each construction is read once.</param>
     /// <param name="cancellationToken">Cancels the reading.</param>
-    public StaticModules(Compilation compilation, IReadOnlyDictionary<string, FlowClass> programs, SemanticModels semanticModels, CancellationToken cancellationToken)
+    public StaticModules(IReadOnlyDictionary<string, FlowClass> programs, ConstructionReader reader, CancellationToken cancellationToken)
     {
         _programs = programs;
         _cancellationToken = cancellationToken;
-        _reader = new ConstructionReader(compilation, semanticModels, cancellationToken);
+        _reader = reader;
     }
 
     public static StaticModule Root(INamedTypeSymbol type) => new(FlowModuleKind.Block, string.Empty, type.Name) { Class = type };
@@ -130,6 +129,33 @@ internal sealed class StaticModules : IFlowHost<StaticModule>
                 if (!member.IsStatic && ForwardCompiler.IsModuleType(TypeOf(member))) yield return member;
             }
         }
+    }
+
+    /// <summary>
+    /// The modules a member of <paramref name="owner"/> holds in a plain array or list (which TorchSharp does not
+    /// register), named by their access path (<c>convs.0</c>); null where the code does not show them.
+    /// </summary>
+    public IReadOnlyList<StaticModule>? CollectionElements(StaticModule owner, ISymbol member)
+    {
+        if (owner.Class is not { } type) return null;
+        var members = SymbolEqualityComparer.Default.Equals(member.ContainingType, type)
+            ? _reader.Members(type, owner.Construction?.Method, owner.Construction?.ArgumentsInOrder)
+            : _reader.Members(member.ContainingType, null, null);
+        if (!members.TryGetValue(member, out var value)) return null;
+        if (ReferenceEquals(value, StaticValue.Null)) return [];
+        if (value is not ListValue list) return null;
+
+        var name = Join(owner.Name, member.Name);
+        var path = Join(owner.Path, member.Name);
+        var elements = new List<StaticModule>();
+        foreach (var element in list.Elements)
+        {
+            if (element is not ModuleValue module) return null;
+            var index = elements.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            elements.Add(Build(module, name + "." + index, path + "." + index, null));
+        }
+
+        return elements;
     }
 
     private (FlowMember, StaticModule?) Resolve(StaticModule owner, string memberName)
