@@ -14,7 +14,7 @@ public sealed class IncrementalityTests
     [Fact]
     public void Rerun_on_a_cloned_compilation_is_all_cached()
     {
-        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.Nested);
+        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.Nested, GeneratedTrees.GeneratedTreeTests.TreeModelsSource);
         var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
         var rerun = driver.RunGenerators(compilation.Clone()).GetRunResult();
 
@@ -33,6 +33,21 @@ public sealed class IncrementalityTests
 
         var rerun = driver.RunGenerators(edited).GetRunResult();
         AssertReasons(rerun, TrackedSteps, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+    }
+
+    /// <summary>Container members, typed layers inside them and selections are in the models: a changed pattern modifies the model, nothing else does.</summary>
+    [Fact]
+    public void Changing_a_container_selection_modifies_only_that_model()
+    {
+        var compilation = CompilationHelper.Compile(GeneratedTrees.GeneratedTreeTests.TreeModelsSource);
+        var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
+        var edited = Replace(compilation, "Exclude = [\"heads.1\"]", "Exclude = [\"heads.0\"]");
+
+        var rerun = driver.RunGenerators(edited).GetRunResult();
+        var models = rerun.Results[0].TrackedSteps[TrackingNames.Models].SelectMany(step => step.Outputs).ToList();
+        Assert.Single(models, output => output.Reason == IncrementalStepRunReason.Modified);
+        Assert.All(models.Where(output => output.Reason != IncrementalStepRunReason.Modified), output => Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, output.Reason.ToString()));
+        Assert.Contains("Exclude = new string[] { \"heads.0\" }", CompilationHelper.PruningTrees(rerun).Single(tree => tree.FilePath.EndsWith("ContainerNet.Prune.g.cs", StringComparison.Ordinal)).ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -124,7 +139,8 @@ public sealed class IncrementalityTests
     {
         var compilation = CompilationHelper.Compile(
             TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.Nested, TestSources.AllLayerKinds, TestSources.ConstructorAssigned,
-            TestSources.GlobalScope, TestSources.NOfMAndCustom, TestSources.CriteriaAndSchedules);
+            TestSources.GlobalScope, TestSources.NOfMAndCustom, TestSources.CriteriaAndSchedules,
+            GeneratedTrees.GeneratedTreeTests.TreeModelsSource, GeneratedTrees.GeneratedTreeTests.DeclaredModelsSource);
         var result = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation).GetRunResult();
         var visited = 0;
         foreach (var name in TrackedSteps)

@@ -120,6 +120,47 @@ public sealed class ParseCacheTests
         Assert.Contains("The pruning of <see cref=\"fc\"/>: Linear, shape known at run time", Assert.Single(CompilationHelper.PruningTrees(rerun)).ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>A helper the constructor calls is run by the constructor reader: an edit inside its body parses the class again.</summary>
+    [Fact]
+    public void An_edit_inside_a_method_the_constructor_calls_parses_again()
+    {
+        static string Source(int width) => TestSources.Usings + $$"""
+            namespace Cached;
+
+            [Prune(Granularity.Filter, 0.5)]
+            public sealed partial class Stacked : Module<Tensor, Tensor>
+            {
+                private readonly Sequential features;
+                private readonly Linear head = Linear(8, 2);
+                public Stacked() : base("stacked") { features = Stack(3); RegisterComponents(); }
+                private static Sequential Stack(long input) => Sequential(Conv2d(input, {{width}}, 3), Conv2d({{width}}, 8, 3));
+                public void Train() { }
+                public override Tensor forward(Tensor input) => input;
+            }
+            """;
+        var compilation = CompilationHelper.Compile().AddSyntaxTrees(Tree(ModelFile, Source(16)));
+        var cache = new generator::PruneSharp.Generator.ClassParseCache<ModelClass>(ModelClassParser.ReadBodies);
+        ModelClass? Parse(CSharpCompilation current)
+        {
+            var type = current.GetTypeByMetadataName("Cached.Stacked")!;
+            return cache.GetOrParse(type, current, () => ModelClassParser.Parse(type, current, null, default), default);
+        }
+
+        var first = Parse(compilation)!;
+        Assert.Equal([16L, 3, 3, 3], first.Pruning.Layers.Single(layer => layer.Name == "features.0").Shape);
+
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(SourceText.From(Source(32))));
+        var second = Parse(edited)!;
+        Assert.Equal(2, cache.Parses);
+        Assert.Equal([32L, 3, 3, 3], second.Pruning.Layers.Single(layer => layer.Name == "features.0").Shape);
+
+        // An edit inside a body construction does not call still reuses the parse.
+        var trained = edited.ReplaceSyntaxTree(edited.SyntaxTrees.Single(), tree.WithChangedText(SourceText.From(Source(32).Replace("public void Train() { }", "public void Train() { var steps = 1; }", StringComparison.Ordinal))));
+        Assert.Same(second, Parse(trained));
+        Assert.Equal(2, cache.Parses);
+    }
+
     private static GeneratorDriver CreateDriver() =>
         CSharpGeneratorDriver.Create(
             [new PruneGenerator().AsSourceGenerator()],
