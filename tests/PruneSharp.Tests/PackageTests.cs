@@ -140,8 +140,9 @@ public sealed partial class PackageTests(PackageFeed feed) : IClassFixture<Packa
             {
                 private readonly Conv2d conv1 = Conv2d(3, 4, 3);
                 private readonly Conv2d conv2 = Conv2d(4, 6, 3);
+                private readonly Conv2d head = Conv2d(6, 2, 1);   // the output layer, which the class-level [Prune] leaves alone
                 public Global() : base(nameof(Global)) => RegisterComponents();
-                public override Tensor forward(Tensor input) => conv2.forward(conv1.forward(input));
+                public override Tensor forward(Tensor input) => head.forward(conv2.forward(conv1.forward(input)));
             }
         }
 

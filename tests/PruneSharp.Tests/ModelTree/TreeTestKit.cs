@@ -59,7 +59,7 @@ internal static class TreeTestKit
     /// The tree's masks (already computed) equal <see cref="PrunedLayer.UpdateMask()"/> run layer by layer on
     /// <paramref name="copy"/>, a model with the same weights: same layers found, same settings, same masks.
     /// </summary>
-    public static void AssertMasksEqualOneLayerPath(PruningTree tree, nn.Module copy)
+    public static void AssertMasksEqualOneLayerPath(IPrunableModule tree, nn.Module copy)
     {
         var modules = NamedModules(copy);
         foreach (var layer in tree.PrunedLayers)
