@@ -374,5 +374,23 @@ internal static class HostileSources
                 public override Tensor forward(Tensor input) => fc.forward(input);
             }
             """], ["PRUNE007", "PRUNE029", "PRUNE040"], 2),
+
+        ["Containers with keyword names, odd child names and nullable members"] = ([Header + """
+            namespace Containers
+            {
+                [Prune(Granularity.Weight, 0.5, Exclude = ["@fixed.b\"c"], Include = ["**"])]
+                public sealed partial class @checked : Module<Tensor, Tensor>
+                {
+                    [Prune(Granularity.Filter, 0.5)]
+                    private readonly Sequential @fixed = Sequential(("a-1", Conv2d(3, 8, 3)), ("b\"c", Conv2d(8, 8, 3)), ("<d>", Conv2d(8, 8, 3)), ("e&f", Conv2d(8, 8, 1)));
+                    private readonly ModuleDict<Linear>? @event = ModuleDict(("x y", Linear(8, 8)), ("FixedA1", Linear(8, 8)));
+                    private readonly Conv2d[]? @params = [Conv2d(8, 8, 1)];
+                    public readonly System.Collections.Generic.List<Module<Tensor, Tensor>>? lists = null;
+                    [Prune(Granularity.Row, 0.5)] public Sequential? Heads { get; } = Sequential(Linear(8, 4), Linear(4, 2));
+                    public @checked() : base("n") => RegisterComponents();
+                    public override Tensor forward(Tensor input) => @fixed.forward(input);
+                }
+            }
+            """], [], 1),
     };
 }
