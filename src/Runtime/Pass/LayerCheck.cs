@@ -134,7 +134,7 @@ internal static class LayerCheck
 
         if (!LayerGeometry.SameDevice(mask, weight))
         {
-            throw new PruningException(name, $"{buffer} is on {mask.device}, but the weight is on {weight.device}: the weight moved without its module's buffers. Move the whole model with .to(device), so that the mask moves with it.");
+            throw new PruningException(name, $"{buffer} is on {mask.device}, but the weight is on {weight.device}: {MovedWithoutMask} Move the model to {weight.device} before its masks are made.");
         }
 
         if (!LayerGeometry.SameShape(mask, weight))
@@ -144,9 +144,12 @@ internal static class LayerCheck
 
         if (mask.dtype != weight.dtype)
         {
-            throw new PruningException(name, $"{buffer} has dtype {mask.dtype}, but the weight now has dtype {weight.dtype}: the weight was converted without its module's buffers. Convert the whole model with .to(dtype), so that the mask converts with it.");
+            throw new PruningException(name, $"{buffer} has dtype {mask.dtype}, but the weight has dtype {weight.dtype}: {MovedWithoutMask} Convert the model to {weight.dtype} before its masks are made.");
         }
     }
+
+    /// <summary>Why a mask can be left behind: TorchSharp 0.107's Linear and convolution modules override <c>_to</c> and convert only their weight and bias.</summary>
+    private const string MovedWithoutMask = "the weight was moved or converted without the mask (TorchSharp's .to() on a Linear or convolution layer moves its weight and bias, not its other buffers).";
 
     /// <summary>The criterion's inputs, checked: a gradient of the weight's shape for Taylor, statistics of its input channels for Wanda.</summary>
     private static CriterionInputs CheckedInputs(PrunedLayer layer, Tensor weight, long convolutionGroups)
