@@ -53,6 +53,32 @@ public sealed class MaskPassTests
         Assert.Equal([1L, 0L, 0L], model.PrunedLayers.Select(layer => layer.State.Updates));
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void An_n_of_m_update_that_meets_a_nan_in_its_last_run_leaves_the_mask_as_it_was(ScalarType dtype)
+    {
+        // The N:M kernel ranks and writes run by run: the NaN in the last run is found after every other run is ranked.
+        using var linear = nn.Linear(16, 8).to(dtype);
+        var layer = new TestLayer("fc", LayerKind.Linear, PruneSettings.NOfM(2, 4), linear);
+        layer.EnsureMaskBuffer();
+        var mask = layer.Mask!;
+        using (no_grad()) linear.weight![7, 15] = double.NaN;
+        Assert.Contains("[7, 15]", Assert.Throws<PruningException>(() => layer.UpdateMask()).Message);
+        Assert.Equal(0L, mask.eq(0).sum().item<long>());
+
+        // Fixed, it updates; the mask object a caller held sees each new mask (its memory is swapped, not the object).
+        for (var update = 0; update < 3; update++)
+        {
+            using (no_grad()) linear.weight![7, 15] = update + 1.0;
+            using (no_grad()) linear.weight!.mul_(-1);
+            layer.UpdateMask();
+            Assert.Same(mask, layer.Mask);
+            Assert.Equal(64L, mask.eq(0).sum().item<long>());
+            Assert.Equal(0.5, layer.Report().MeasuredSparsity);
+        }
+    }
+
     [Fact]
     public void A_random_criterion_pass_that_fails_does_not_advance_the_random_stream()
     {

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 
 namespace PruneSharp;
 
@@ -12,7 +11,7 @@ internal static class CpuLayerPass
 {
     /// <summary>
     /// Scores the layer and, under local scope, selects: the group route leaves the keep of each group in the plan,
-    /// the element-wise route its threshold in <paramref name="work"/>, the N:M route only checks the values for NaN.
+    /// the element-wise route its threshold in <paramref name="work"/>, the N:M route its whole mask in a spare buffer.
     /// </summary>
     /// <exception cref="PruningException">A weight or a criterion score is NaN.</exception>
     public static void ScoreAndSelect(ref LayerWork work, bool global)
@@ -23,8 +22,11 @@ internal static class CpuLayerPass
         switch (work.Route)
         {
             case CpuRoute.NOfM:
-                // The N:M kernel writes the mask run by run as it ranks: NaN must be ruled out before the commit.
-                if (SpanScoring.ContainsNaN(values)) throw NaN(in work, values);
+                // The N:M kernel finds a NaN only as it reaches it, ranking and writing run by run: it writes into the
+                // layer's spare buffer, which the commit swaps in (see CpuWorkspace.NOfMResult).
+                var result = layer.State.Cpu.NOfMResult(work.Weight, work.Mask);
+                if (!work.NOfM!.Compute(values, magnitudes, existing, SpanScoring.Of(result))) throw NaN(in work, values);
+                work.NOfMResult = result;
                 break;
             case CpuRoute.Elementwise:
                 if (!SpanSelection.TryFindMagnitudeThreshold(values, existing, (int)work.Pruned, work.Plan!.SelectionScratch, out work.Threshold)) throw NaN(in work, values);
@@ -50,9 +52,8 @@ internal static class CpuLayerPass
         switch (work.Route)
         {
             case CpuRoute.NOfM:
-                var values = Values(ref work, score: false, out var magnitudes);
-                var written = work.NOfM!.Compute(values, magnitudes, existing, maskValues);
-                Debug.Assert(written, "NaN was ruled out before the commit.");
+                // The mask takes the result's memory; its old memory becomes the spare for the next update.
+                mask.set_(work.NOfMResult!);
                 break;
             case CpuRoute.Elementwise:
                 RadixSelect.WriteMagnitudeMask(Values(ref work, score: false, out _), existing, work.Threshold, maskValues);
