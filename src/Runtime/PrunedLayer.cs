@@ -13,7 +13,9 @@ namespace PruneSharp;
 /// <remarks>
 /// <para>
 /// PruneSharp's generator derives one sealed class per pruned layer from this one. The mask is stored on the layer
-/// as the buffer <see cref="MaskBufferName"/>, so it travels with the model's state dict and its device.
+/// as the buffer <see cref="MaskBufferName"/>, so it travels with the model's state dict. It is created like the weight
+/// (same dtype and device) at the first update; TorchSharp's <c>.to()</c> on a Linear or convolution moves only its
+/// weight and bias, so move or convert a model before its masks are made.
 /// <see cref="UpdateMask(double)"/> is the model-level <see cref="MaskPass"/> over this one layer: a float32 CPU weight
 /// takes the span fast path, which allocates nothing on the managed heap once warm; any other device or floating-point
 /// dtype takes the TorchSharp path. Both give the same mask (<c>docs/masks.md</c> says when sums are exact).
