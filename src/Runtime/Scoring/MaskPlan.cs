@@ -20,6 +20,10 @@ namespace PruneSharp;
 /// <item>A sparsity that would prune every group is an error.</item>
 /// </list>
 /// <para>
+/// A plan scores (<see cref="ScoreGroups"/>) and expands (<see cref="Expand"/>); the selection between them is
+/// <see cref="SpanSelection"/>'s, the one every CPU caller uses. A <see cref="MaskPass"/> keeps one plan per layer.
+/// </para>
+/// <para>
 /// The weight's dims are walked as segments: adjacent dims that are both reduced or both kept are merged, and
 /// dims of size 1 are dropped, so the innermost loop runs over the longest contiguous stretch of memory.
 /// </para>

@@ -163,6 +163,7 @@ public sealed class Sparsifier : IDisposable
     {
         var sparsities = new double[_layers.Length];
         for (var index = 0; index < _layers.Length; index++) sparsities[index] = _schedules[index].SparsityAt(progress);
+        if (_layers.Length == 0) return;
         if (_global) UpdateGlobal(sparsities[0]);
         else UpdateLocal(sparsities);
 
@@ -200,7 +201,7 @@ public sealed class Sparsifier : IDisposable
 
     private void UpdateGlobal(double sparsity)
     {
-        if (_layers.Length == 0 || (_started[0] && sparsity == _scheduled[0])) return;
+        if (_started[0] && sparsity == _scheduled[0]) return;
         if (sparsity > 0.0 || _layers.Any(layer => layer.Mask is not null))
         {
             MaskPass.ComputeGlobalMasks(_layers, sparsity);
