@@ -48,7 +48,8 @@ EOF
 
 if [ "$run_here" = true ]; then
     packages=${NUGET_PACKAGES:-$HOME/.nuget/packages}
-    libtorch=$(find "$packages/libtorch-cpu-linux-x64" -maxdepth 4 -type d -path '*/runtimes/linux-x64/native' 2>/dev/null | sort -V | tail -n 1)
+    # find fails when the package was never restored; `|| true` lets the message below say so instead of set -e.
+    libtorch=$(find "$packages/libtorch-cpu-linux-x64" -maxdepth 4 -type d -path '*/runtimes/linux-x64/native' 2>/dev/null | sort -V | tail -n 1 || true)
     if [ -z "$libtorch" ]; then
         echo "device-check: no libtorch-cpu-linux-x64 in $packages; restore the tests first (bash eng/test.sh, or dotnet restore tests/PruneSharp.Tests)." >&2
         exit 1

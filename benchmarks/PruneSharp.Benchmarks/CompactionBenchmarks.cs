@@ -24,15 +24,23 @@ public class CompactionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        manual_seed(1);
-        _masked = new CompactionBenchmarkCnn();
-        _masked.eval();
-        foreach (var layer in _masked.PrunedLayers) layer.UpdateMask(Sparsity);
-        _masked.ApplyMasks();
-        _masked.ZeroPrunedChannels();
-        _compacted = _masked.Compact();
-        _compacted.eval();
+        _masked = Pruned(Sparsity);
+
+        // Compact() shrinks a model in place: the compacted one is a second model, pruned the same way.
+        _compacted = Pruned(Sparsity);
+        _compacted.Compact();
         _input = randn(64, 1, 28, 28);
+    }
+
+    private static CompactionBenchmarkCnn Pruned(double sparsity)
+    {
+        manual_seed(1);
+        var model = new CompactionBenchmarkCnn();
+        model.eval();
+        foreach (var layer in model.PrunedLayers) layer.UpdateMask(sparsity);
+        model.ApplyMasks();
+        model.ZeroPrunedChannels();
+        return model;
     }
 
     [GlobalCleanup]

@@ -26,7 +26,10 @@ internal enum CheckSections
     /// <summary>The shape set (ResNet-50, or its reduced form), compared and then timed.</summary>
     Shapes = 4,
 
-    All = Kinds | Model | Shapes,
+    /// <summary>Checkpoints of the [Prune] model on the device: saved, loaded, exported, imported, refused.</summary>
+    Checkpoints = 8,
+
+    All = Kinds | Model | Shapes | Checkpoints,
 }
 
 /// <summary>The command line, parsed.</summary>
@@ -68,11 +71,11 @@ internal static class DeviceCheckApp
     public const int NoCuda = 3;
 
     private const string Usage = """
-        Usage: DeviceCheck [--device cpu|cuda|auto] [--shapes resnet50|small] [--sections kinds,model,shapes]
+        Usage: DeviceCheck [--device cpu|cuda|auto] [--shapes resnet50|small] [--sections kinds,model,shapes,checkpoints]
                            [--runs N] [--time all|GRANULARITY,...] [--markdown PATH] [--inject-mismatch]
           --device      where the torch path runs (default auto: CUDA when torch.cuda.is_available())
           --shapes      resnet50: ResNet-50's 53 conv + 1 fc weights (default); small: the same, channels / 8
-          --sections    which comparisons to run (default all three)
+          --sections    which comparisons to run (default all four)
           --runs        timed runs per method and granularity, 0 for none (default 20 on CUDA, 3 on the CPU)
           --time        granularities to time (default all Conv2d ones on CUDA; Weight,Kernel,Filter on the CPU)
           --markdown    also write the results as Markdown to PATH
@@ -165,6 +168,12 @@ internal static class DeviceCheckApp
             }
         }
 
+        if (options.Sections.HasFlag(CheckSections.Checkpoints))
+        {
+            progress("Checking checkpoints of the [Prune] model...");
+            tables.Add(CheckpointChecks.Run(device, checker.DType, checker.Mismatches));
+        }
+
         return new CheckReport(tables, checker.Mismatches, timings);
     }
 
@@ -226,8 +235,9 @@ internal static class DeviceCheckApp
                 "kinds" => CheckSections.Kinds,
                 "model" => CheckSections.Model,
                 "shapes" => CheckSections.Shapes,
+                "checkpoints" => CheckSections.Checkpoints,
                 "all" => CheckSections.All,
-                _ => throw new FormatException($"--sections takes kinds, model, shapes or all; '{part}' is none of them."),
+                _ => throw new FormatException($"--sections takes kinds, model, shapes, checkpoints or all; '{part}' is none of them."),
             };
         }
 

@@ -18,7 +18,7 @@ internal static class Checkpoints
         PruningCheckpoint.Load(reloaded, checkpoint);
         var reloadedAccuracy = Training.Accuracy(reloaded, testImages, testLabels);
         var safetensors = Path.GetFullPath(Path.Combine(outputDirectory, "weight-pruned-cnn.safetensors"));
-        SafeTensorsInterop.Export(model, safetensors);
+        PruningCheckpoint.ExportSafetensors(model, safetensors);
         AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
             "Checkpoint with masks: {0}; a fresh model loaded from it scores {1:P2} ({2}). For PyTorch: {3}.",
             Markup.Escape(checkpoint), reloadedAccuracy, reloadedAccuracy == accuracy ? "the same" : "[red]different[/]", Markup.Escape(safetensors));

@@ -195,13 +195,8 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor LayerCannotBeCompacted = Create(
         "PRUNE034",
-        "Compact() cannot rebuild this layer",
+        "Compact() cannot shrink this layer",
         "Compact() keeps every {1} of '{0}': {2}",
         DiagnosticSeverity.Info);
 
-    public static readonly DiagnosticDescriptor CompactNeedsParameterlessConstructor = Create(
-        "PRUNE035",
-        "Compact() needs a constructor without parameters",
-        "Compact() is not generated for '{0}': it builds the compacted model with a constructor that takes no arguments, and '{0}' has none",
-        DiagnosticSeverity.Info);
 }

@@ -44,8 +44,7 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.ForwardNotFollowed,
         DiagnosticDescriptors.ChannelsAtModelBoundary,
         DiagnosticDescriptors.FlattenedSizeNotKnown,
-        DiagnosticDescriptors.LayerCannotBeCompacted,
-        DiagnosticDescriptors.CompactNeedsParameterlessConstructor);
+        DiagnosticDescriptors.LayerCannotBeCompacted);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)

@@ -3,7 +3,7 @@ using System.Collections.Generic;
 namespace PruneSharp;
 
 /// <summary>What one pruned layer declares and what its mask measures.</summary>
-/// <param name="Name">The model's field or property holding the layer.</param>
+/// <param name="Name">The layer's name (<see cref="PrunedLayer.Name"/>): its dotted path in the model, <c>layer1.0.conv1</c>.</param>
 /// <param name="Kind">The layer's kind.</param>
 /// <param name="Shape">The weight's shape.</param>
 /// <param name="Granularity">The granularity the layer is pruned at.</param>

@@ -105,13 +105,27 @@ public abstract partial class PrunedLayer
     public PruneSettings Settings { get; }
 
     /// <summary>
-    /// The layer's name: the model's field or property that holds it, or its dotted path in the model's module tree
-    /// (<c>layer1.0.conv1</c>) where the layer was found inside a block. Every error and report names the layer so.
+    /// The layer's name: its dotted path in the model's <c>named_modules()</c> (<c>layer1.0.conv1</c>; for a direct
+    /// field, its registered name), or its C# access path where it is not registered (<c>convs.0</c>).
     /// </summary>
     public string Name { get; private set; }
 
     /// <summary>The layer's kind.</summary>
     public LayerKind Kind { get; }
+
+    /// <summary>
+    /// Gives the layer its dotted path in the enclosing model (<c>layer1.0.conv1</c>): a layer that a block class declares
+    /// is named by its path in the model that holds the block (src/Runtime/Models). Call it before the first mask update,
+    /// since <see cref="Criterion.Random"/>'s stream mixes in the name; the CPU plans are made again under the new name.
+    /// </summary>
+    internal void Rename(string qualifiedName)
+    {
+        ArgumentNullException.ThrowIfNull(qualifiedName);
+        lock (State.Lock)
+        {
+            Name = qualifiedName;
+        }
+    }
 
     /// <summary>The granularity the layer is pruned at.</summary>
     public Granularity Granularity { get; }
@@ -281,22 +295,6 @@ public abstract partial class PrunedLayer
         lock (State.Lock)
         {
             State.ClearInputSquares();
-        }
-    }
-
-    /// <summary>
-    /// Prefixes <see cref="Name"/> with the dotted path of the module that holds the layer: <c>layer1.0</c> and
-    /// <c>conv1</c> give <c>layer1.0.conv1</c>, the layer's path in the root model's <c>named_modules()</c>
-    /// (rule 1 of <c>docs/architecture.md</c>). For the discovery of layers in module trees; call it before the first
-    /// mask update, since <see cref="Criterion.Random"/>'s stream mixes in the name. An empty prefix changes nothing.
-    /// </summary>
-    internal void Qualify(string prefix)
-    {
-        ArgumentNullException.ThrowIfNull(prefix);
-        if (prefix.Length == 0) return;
-        lock (State.Lock)
-        {
-            Name = prefix + "." + Name;
         }
     }
 

@@ -15,6 +15,6 @@ public sealed class PruningException : Exception
         LayerName = layerName;
     }
 
-    /// <summary>The name of the layer (the model's field or property) the error is about.</summary>
+    /// <summary>The name of the layer the error is about (<see cref="PrunedLayer.Name"/>: its dotted path in the model), or <c>(global)</c>.</summary>
     public string LayerName { get; }
 }

@@ -1,8 +1,15 @@
+extern alias generator;
+
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using CompactionGenerator = generator::PruneSharp.Generator.Compaction.CompactionGenerator;
+using PruneAnalyzer = generator::PruneSharp.Generator.PruneAnalyzer;
+using PruneGenerator = generator::PruneSharp.Generator.PruneGenerator;
 
 namespace PruneSharp.Tests;
 
-/// <summary>One test per compaction diagnostic (PRUNE030–PRUNE035): ID, Info severity, exact span and message; and suppression.</summary>
+/// <summary>One test per compaction diagnostic (PRUNE030–PRUNE034): ID, Info severity, exact span and message; and suppression.</summary>
 public sealed class CompactionDiagnosticTests
 {
     private const string Constructor = "public Model() : base(\"m\") => RegisterComponents();";
@@ -77,7 +84,7 @@ public sealed class CompactionDiagnosticTests
             [Prune(Granularity.SharedKernel, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
             private readonly Conv2d head = Conv2d(8, 4, 3);
             {{Constructor}}
-            public override Tensor forward(Tensor input) => head.forward(conv.forward({|PRUNE032:input|}));
+            public override Tensor forward(Tensor input) => head.forward({|PRUNE032:conv.forward(input)|});
         }
         """, "Compact() keeps every input channel of 'conv': forward couples them with the channels of the model's input, whose size cannot change");
 
@@ -88,31 +95,36 @@ public sealed class CompactionDiagnosticTests
             [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
             private readonly Linear fc = Linear(100, 4);
             {{Constructor}}
-            public override Tensor forward(Tensor input) => fc.forward({|PRUNE033:conv.forward(input).flatten(1)|});
+            public override Tensor forward(Tensor input) => {|PRUNE033:fc.forward(conv.forward(input).flatten(1))|};
         }
         """, "Compact() keeps every filter of 'conv': 'fc' reads them flattened, but its 100 input features are not a whole number of blocks of 8 channels");
 
+    /// <summary>A block size only run time knows is checked at run time (Compact() keeps the group if it does not fit), not reported.</summary>
     [Fact]
-    public Task PRUNE033_flattened_channels_whose_sizes_are_known_only_at_run_time() => AssertDiagnostic("""
-        public sealed partial class Model : Module<Tensor, Tensor>
-        {
-            [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
-            private readonly Linear fc;
-            public Model(int features = 200) : base("m") { fc = Linear(features, 4); RegisterComponents(); }
-            public override Tensor forward(Tensor input) => fc.forward({|PRUNE033:conv.forward(input).view(input.shape[0], -1)|});
-        }
-        """, "Compact() keeps every filter of 'conv': 'fc' reads them flattened, and the number of features per channel is not known at compile time (the input size of 'fc' is not a constant)");
+    public async Task Flattened_channels_whose_sizes_are_known_only_at_run_time_get_no_note()
+    {
+        var diagnostics = await CompilationHelper.AnalyzeAsync(includeCompaction: true, TestSources.Usings + """
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
+                private readonly Linear fc;
+                public Model(int features = 200) : base("m") { fc = Linear(features, 4); RegisterComponents(); }
+                public override Tensor forward(Tensor input) => fc.forward(conv.forward(input).view(input.shape[0], -1));
+            }
+            """);
+        Assert.Empty(diagnostics);
+    }
 
     [Fact]
     public Task PRUNE034_grouped_convolution() => AssertDiagnostic($$"""
         public sealed partial class Model : Module<Tensor, Tensor>
         {
-            [Prune(Granularity.Filter, 0.5)] private readonly Conv2d {|PRUNE034:conv|} = Conv2d(8, 8, 3, groups: 2);
+            [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(8, 8, 3, groups: 2);
             private readonly Conv2d head = Conv2d(8, 4, 3);
             {{Constructor}}
-            public override Tensor forward(Tensor input) => head.forward(conv.forward(input));
+            public override Tensor forward(Tensor input) => head.forward({|PRUNE034:conv.forward(input)|});
         }
-        """, "Compact() keeps every filter of 'conv': it is a grouped convolution (groups: 2); Compact() shrinks convolutions with groups = 1");
+        """, "Compact() keeps every filter of 'conv': 'conv' is a grouped convolution (groups = 2); Compact() shrinks convolutions with groups = 1 and depthwise ones");
 
     [Fact]
     public Task PRUNE034_layer_that_forward_never_calls() => AssertDiagnostic($$"""
@@ -123,17 +135,6 @@ public sealed class CompactionDiagnosticTests
             public override Tensor forward(Tensor input) => input;
         }
         """, "Compact() keeps every output neuron of 'unused': forward never calls it");
-
-    [Fact]
-    public Task PRUNE035_no_parameterless_constructor() => AssertDiagnostic("""
-        public sealed partial class {|PRUNE035:Model|} : Module<Tensor, Tensor>
-        {
-            [Prune(Granularity.Row, 0.5)] private readonly Linear fc1;
-            private readonly Linear fc2 = Linear(16, 4);
-            public Model(int inputs) : base("m") { fc1 = Linear(inputs, 16); RegisterComponents(); }
-            public override Tensor forward(Tensor input) => fc2.forward(fc1.forward(input));
-        }
-        """, "Compact() is not generated for 'Model': it builds the compacted model with a constructor that takes no arguments, and 'Model' has none");
 
     [Fact]
     public async Task Pragma_suppresses_a_compaction_diagnostic_at_its_location()
@@ -152,6 +153,80 @@ public sealed class CompactionDiagnosticTests
         var remaining = Assert.Single(diagnostics);
         Assert.Equal("PRUNE030", remaining.Id);
         Assert.Contains("'other'", remaining.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
+    /// <summary>Code a block class's forward does not follow is reported where it is, naming the layers it keeps by their dotted names.</summary>
+    [Fact]
+    public async Task A_block_class_note_names_the_dotted_layers()
+    {
+        var diagnostics = await CompilationHelper.AnalyzeAsync(includeCompaction: true, CompactionGeneratorTests.CompactionTreeModels);
+        var attention = Assert.Single(diagnostics, diagnostic => diagnostic.Id == "PRUNE031" && diagnostic.Location.SourceTree!.ToString().Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length) == "matmul(q, k.transpose(1, 2))");
+        var message = attention.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("'blocks.0.query'", message, StringComparison.Ordinal);
+        Assert.Contains("which Compact() does not follow", message, StringComparison.Ordinal);
+        Assert.All(diagnostics, diagnostic => Assert.Equal(DiagnosticSeverity.Info, diagnostic.Severity));
+    }
+
+    /// <summary>
+    /// Issue 14: in a consumer project (generated code in the compilation) the generated Compact() constructor assigned
+    /// every layer field, the analysis read that as a second write, PRUNE003 vanished and PRUNE034 said "cannot see how
+    /// it is built". Compact() now generates no constructor and assigns no field.
+    /// </summary>
+    [Fact]
+    public async Task Generated_code_in_the_compilation_hides_no_error_and_gives_no_false_note()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.Usings + """
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                [Prune(Granularity.Filter, 0.9)] private readonly Conv2d conv1 = Conv2d(3, 4, 3);
+                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv2 = Conv2d(4, 8, 3);
+                private readonly Conv2d head = Conv2d(8, 2, 1);
+                public Model() : base("m") => RegisterComponents();
+                public override Tensor forward(Tensor input) => head.forward(conv2.forward(conv1.forward(input)));
+            }
+            """);
+        CSharpGeneratorDriver.Create([new PruneGenerator().AsSourceGenerator(), new CompactionGenerator().AsSourceGenerator()], parseOptions: CompilationHelper.ParseOptions)
+            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        Assert.Empty(generatorDiagnostics);
+        Assert.Equal(3, output.SyntaxTrees.Count());
+        var diagnostics = await output.WithAnalyzers([new PruneAnalyzer()]).GetAnalyzerDiagnosticsAsync();
+        var error = Assert.Single(diagnostics, diagnostic => diagnostic.Severity == DiagnosticSeverity.Error);
+        Assert.Equal("PRUNE003", error.Id);
+        Assert.Contains("'conv1'", error.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.DoesNotContain(diagnostics, diagnostic => diagnostic.Id == "PRUNE034");
+    }
+
+    /// <summary>Info notes are hidden in a plain build; a severity set in .editorconfig (docs/diagnostics.md) makes them warnings.</summary>
+    [Fact]
+    public async Task An_editorconfig_severity_makes_compaction_notes_warnings()
+    {
+        var compilation = CompilationHelper.Compile(TestSources.Usings + """
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                [Prune(Granularity.Filter, 0.5)] private readonly Conv2d conv = Conv2d(3, 8, 3);
+                public Model() : base("m") => RegisterComponents();
+                public override Tensor forward(Tensor input) => functional.relu(conv.forward(input));
+            }
+            """);
+        var options = compilation.Options.WithSyntaxTreeOptionsProvider(new SeverityProvider("PRUNE032", ReportDiagnostic.Warn));
+        var diagnostics = await compilation.WithOptions(options).WithAnalyzers([new PruneAnalyzer()]).GetAnalyzerDiagnosticsAsync();
+        var note = Assert.Single(diagnostics);
+        Assert.Equal(("PRUNE032", DiagnosticSeverity.Warning), (note.Id, note.Severity));
+    }
+
+    /// <summary>What a .editorconfig line <c>dotnet_diagnostic.ID.severity = ...</c> gives the compiler.</summary>
+    private sealed class SeverityProvider(string id, ReportDiagnostic severity) : SyntaxTreeOptionsProvider
+    {
+        public override GeneratedKind IsGenerated(SyntaxTree tree, CancellationToken cancellationToken) => GeneratedKind.NotGenerated;
+
+        public override bool TryGetDiagnosticValue(SyntaxTree tree, string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic result) =>
+            TryGetGlobalDiagnosticValue(diagnosticId, cancellationToken, out result);
+
+        public override bool TryGetGlobalDiagnosticValue(string diagnosticId, CancellationToken cancellationToken, out ReportDiagnostic result)
+        {
+            result = diagnosticId == id ? severity : ReportDiagnostic.Default;
+            return diagnosticId == id;
+        }
     }
 
     [Fact]

@@ -7,6 +7,8 @@ using CompactionGenerator = generator::PruneSharp.Generator.Compaction.Compactio
 using CompactionParser = generator::PruneSharp.Generator.Compaction.CompactionParser;
 using CompactionSpec = generator::PruneSharp.Generator.Compaction.CompactionSpec;
 using CompactionTrackingNames = generator::PruneSharp.Generator.Compaction.CompactionTrackingNames;
+using StaticFlow = generator::PruneSharp.Compaction.ChannelFlow<generator::PruneSharp.Generator.Compaction.StaticModule>;
+using StaticModules = generator::PruneSharp.Generator.Compaction.StaticModules;
 using PruneGenerator = generator::PruneSharp.Generator.PruneGenerator;
 
 namespace PruneSharp.Tests;
@@ -24,50 +26,41 @@ public sealed class CompactionGeneratorTests
     [Fact]
     public void Sample_cnn_chains_each_layer_to_the_next_through_flatten()
     {
-        var spec = Parse(CompactionModels, "CompactionSamples.SampleCnn");
-        Assert.Equal(["conv1 → conv2", "conv2 → fc1", "fc1 → fc2"], Groups(spec));
-        Assert.Equal(["conv1 out 0", "conv2 out 1 in 0", "fc1 out 2 in 1", "fc2 in 2"], Rebuilds(spec));
-        Assert.Equal(["conv1", "conv2", "fc1"], spec.BiasZeroings.Select(layer => layer.Name));
-        Assert.Empty(spec.BatchNormZeroings);
-        Assert.True(spec.EmitsCompact);
+        var (spec, flow) = Plan(CompactionModels, "CompactionSamples.SampleCnn");
+        Assert.Equal(["conv1 → conv2", "conv2 → fc1", "fc1 → fc2"], Groups(flow));
+        Assert.Equal("CompactionSamples.SampleCnn", Assert.Single(spec.Programs).TypeName);
+        Assert.Empty(BatchNormZeroings(flow));
     }
 
     [Fact]
     public void Batch_norms_follow_the_layer_before_them()
     {
-        var spec = Parse(CompactionModels, "CompactionSamples.BatchNormCnn");
-        Assert.Equal(["conv1 → conv2 | bn1", "conv2 → fc1 | bn2", "fc1 → fc2 | bn3"], Groups(spec));
-        Assert.Equal(["conv1 out 0", "bn1 out 0", "conv2 out 1 in 0", "bn2 out 1", "fc1 out 2 in 1", "bn3 out 2", "fc2 in 2"], Rebuilds(spec));
-        Assert.Equal(["bn1 after conv1", "bn2 after conv2", "bn3 after fc1"], BatchNormZeroings(spec));
+        var (_, flow) = Plan(CompactionModels, "CompactionSamples.BatchNormCnn");
+        Assert.Equal(["conv1 → conv2 | bn1", "conv2 → fc1 | bn2", "fc1 → fc2 | bn3"], Groups(flow));
+        Assert.Equal(["bn1 after conv1", "bn2 after conv2", "bn3 after fc1"], BatchNormZeroings(flow));
     }
 
     [Fact]
     public void A_residual_addition_couples_both_branches_into_one_group()
     {
-        var spec = Parse(CompactionModels, "CompactionSamples.ResidualNet");
+        var (_, flow) = Plan(CompactionModels, "CompactionSamples.ResidualNet");
         Assert.Equal(
             ["stem, blockConv2 → blockConv1, head | stemBn, blockBn2", "blockConv1 → blockConv2 | blockBn1", "head → fc"],
-            Groups(spec));
-        Assert.Equal("stem + blockConv2", spec.Groups[0].Name);
-        Assert.Equal(
-            ["stem out 0", "stemBn out 0", "blockConv1 out 1 in 0", "blockBn1 out 1", "blockConv2 out 0 in 1", "blockBn2 out 0", "head out 2 in 0", "fc in 2"],
-            Rebuilds(spec));
-        Assert.Equal(["stemBn after stem", "blockBn1 after blockConv1", "blockBn2 after blockConv2"], BatchNormZeroings(spec));
+            Groups(flow));
+        Assert.Equal(["stemBn after stem", "blockBn1 after blockConv1", "blockBn2 after blockConv2"], BatchNormZeroings(flow));
     }
 
     [Fact]
     public void Column_pruning_puts_the_unpruned_producer_in_the_group()
     {
-        var spec = Parse(CompactionModels, "CompactionSamples.ColumnPrunedMlp");
-        Assert.Equal(["hidden → classifier"], Groups(spec));
-        Assert.Equal(["hidden out 0", "classifier in 0"], Rebuilds(spec));
-        Assert.Equal(["classifier"], spec.BiasZeroings.Select(layer => layer.Name));
+        var (_, flow) = Plan(CompactionModels, "CompactionSamples.ColumnPrunedMlp");
+        Assert.Equal(["hidden → classifier"], Groups(flow));
     }
 
     [Fact]
     public void Views_reshapes_functional_forms_and_pass_through_modules_are_followed()
     {
-        var spec = Parse(TestSources.Usings + """
+        var (_, flow) = Plan(TestSources.Usings + """
             [Prune(Granularity.Filter, 0.5)]
             public sealed partial class Model : Module<Tensor, Tensor>
             {
@@ -93,13 +86,13 @@ public sealed class CompactionGeneratorTests
                 }
             }
             """, "Model");
-        Assert.Equal(["a → b", "b → c, d", "c → fc, fc2", "d → fc3"], Groups(spec));
+        Assert.Equal(["a → b", "b → c, d", "c → fc, fc2", "d → fc3"], Groups(flow));
     }
 
     [Fact]
     public void Code_that_is_not_followed_blocks_every_layer_it_touches()
     {
-        var spec = Parse(TestSources.Usings + """
+        var (_, flow) = Plan(TestSources.Usings + """
             [Prune(Granularity.Filter, 0.5)]
             public sealed partial class Model : Module<Tensor, Tensor>
             {
@@ -124,15 +117,14 @@ public sealed class CompactionGeneratorTests
 
         // a, b: their outputs reach cat; c: its output reaches the if; d: inside the if; e: its output reaches sigmoid
         // (sigmoid(0) is not 0); f: the model's output. Nothing can shrink.
-        Assert.Empty(spec.Groups);
-        Assert.Empty(spec.Rebuilds);
-        Assert.Equal(["a", "b", "c", "d", "e", "f"], spec.BiasZeroings.Select(layer => layer.Name));
+        Assert.Empty(Groups(flow));
+        Assert.Equal(["a", "b", "c", "d", "e", "f"], flow.Layers.Select(layer => layer.Node.Name).Order());
     }
 
     [Fact]
     public void A_linear_on_the_model_input_keeps_its_features_last_so_only_a_flatten_of_them_blocks()
     {
-        var spec = Parse(TestSources.Usings + """
+        var (_, flow) = Plan(TestSources.Usings + """
             [Prune(Granularity.Row, 0.5)]
             public sealed partial class Model : Module<Tensor, Tensor>
             {
@@ -152,16 +144,16 @@ public sealed class CompactionGeneratorTests
 
         // fc1 → bn → fc2: a Linear's features and BatchNorm1d's agree on a [N, C] tensor. fc2 → fc3 stays: fc3's
         // output is returned. fc3 on the input may give [N, T, 8], whose flatten is not channel-major: that blocks too.
-        Assert.Equal(["fc1 → fc2 | bn"], Groups(spec));
+        Assert.Equal(["fc1 → fc2 | bn"], Groups(flow));
     }
 
     [Fact]
-    public void A_model_without_a_parameterless_constructor_gets_only_zero_pruned_channels()
+    public void A_model_whose_constructor_takes_arguments_gets_compact_too()
     {
         var (result, diagnostics) = Generate(TestSources.UnknownShapes);
         Assert.DoesNotContain(diagnostics, diagnostic => diagnostic.Severity == DiagnosticSeverity.Error);
         var compact = Assert.Single(result.GeneratedSources, source => source.HintName.EndsWith(".Compact.g.cs", StringComparison.Ordinal)).SourceText.ToString();
-        Assert.DoesNotContain("public RuntimeSized Compact()", compact, StringComparison.Ordinal);
+        Assert.Contains("public global::PruneSharp.Compaction.CompactionReport Compact()", compact, StringComparison.Ordinal);
         Assert.Contains("public void ZeroPrunedChannels()", compact, StringComparison.Ordinal);
     }
 
@@ -171,7 +163,34 @@ public sealed class CompactionGeneratorTests
     [Fact]
     public void Readme_small_cnn() => VerifyGenerated(TestSources.SmallCnn);
 
-    /// <summary>Nested in a static class; its grouped conv blocks every group, so Compact() only copies.</summary>
+    /// <summary>The models written the way TorchSharp users write them: the plans of the model and block classes.</summary>
+    [Fact]
+    public void Compaction_tree_models_generate_plans_that_compile() => VerifyGenerated(CompactionTreeModels);
+
+    internal static readonly string CompactionTreeModels = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "tests", "PruneSharp.Tests", "CompactionTreeModels.cs"))
+        .Replace("namespace PruneSharp.Tests.CompactionTree;", "namespace TreeSamples;", StringComparison.Ordinal);
+
+    [Fact]
+    public void An_inline_sequential_is_followed_at_compile_time_with_dotted_names()
+    {
+        var (spec, flow) = Plan(CompactionTreeModels, "TreeSamples.Vgg");
+        Assert.Equal(
+            ["features.conv1 → features.conv2 | features.bn1", "features.conv2 → features.conv3 | features.bn2", "features.conv3 → fc1 | features.bn3", "fc1 → classifier.2"],
+            Groups(flow));
+        Assert.Equal("TreeSamples.Vgg", spec.ModelType);
+    }
+
+    [Fact]
+    public void Block_classes_the_model_builds_get_programs_and_their_branches_are_steps()
+    {
+        var (spec, _) = Plan(CompactionTreeModels, "TreeSamples.ResNet");
+        Assert.Equal(["TreeSamples.ResNet", "TreeSamples.BasicBlock", "TreeSamples.Bottleneck"], spec.Programs.Select(program => program.TypeName));
+        var basic = spec.Programs[1];
+        Assert.Contains(basic.Ops, op => op.Kind == generator::PruneSharp.Compaction.FlowOpKind.IfPresent && op.Member == "downsample");
+        Assert.DoesNotContain(basic.Ops, op => op.Kind == generator::PruneSharp.Compaction.FlowOpKind.Opaque);
+    }
+
+    /// <summary>Nested in a static class; its grouped conv blocks every group it touches.</summary>
     [Fact]
     public void Nested_model_with_no_group_to_shrink() => VerifyGenerated(TestSources.Nested);
 
@@ -235,27 +254,26 @@ public sealed class CompactionGeneratorTests
         Assert.True(generated > Cases / 4, $"the generator produced code for only {generated} of {Cases} sources");
     }
 
-    private static CompactionSpec Parse(string source, string metadataName)
+    /// <summary>The spec of <paramref name="metadataName"/> and its channel flow over the modules its code shows.</summary>
+    internal static (CompactionSpec Spec, StaticFlow Flow) Plan(string source, string metadataName)
     {
         var compilation = CompilationHelper.Compile(source);
         Assert.DoesNotContain(compilation.GetDiagnostics(), diagnostic => diagnostic.Severity == DiagnosticSeverity.Error);
         var type = compilation.GetTypeByMetadataName(metadataName) ?? throw new InvalidOperationException($"no type {metadataName}");
-        return CompactionParser.Parse(type, compilation, null, CancellationToken.None) ?? throw new InvalidOperationException($"no compaction spec for {metadataName}");
+        var spec = CompactionParser.Parse(type, compilation, null, CancellationToken.None) ?? throw new InvalidOperationException($"no compaction spec for {metadataName}");
+        var host = new StaticModules(compilation, spec.Programs.ToDictionary(program => program.TypeName, program => program), CancellationToken.None);
+        return (spec, StaticFlow.Run(host, StaticModules.Root(type)));
     }
 
-    /// <summary>Each group as "producers → consumers | batch norms".</summary>
-    private static IEnumerable<string> Groups(CompactionSpec spec) =>
-        spec.Groups.Select(group =>
-            string.Join(", ", group.Producers.Select(layer => layer.Name)) + " → " + string.Join(", ", group.Consumers.Select(layer => layer.Name)) +
-            (group.BatchNorms.IsEmpty ? string.Empty : " | " + string.Join(", ", group.BatchNorms.Select(layer => layer.Name))));
+    /// <summary>Each group that can shrink, as "producers → consumers | batch norms", by dotted name.</summary>
+    internal static IEnumerable<string> Groups(StaticFlow flow) =>
+        flow.Groups().Where(group => group.CanShrink).Select(group =>
+            string.Join(", ", group.Producers.Select(layer => layer.Node.Name)) + " → " + string.Join(", ", group.Consumers.Select(layer => layer.Node.Name)) +
+            (group.BatchNorms.Count == 0 ? string.Empty : " | " + string.Join(", ", group.BatchNorms.Select(layer => layer.Node.Name))));
 
-    /// <summary>Each rebuilt layer as "name out G in G" (a side that keeps every channel is left out).</summary>
-    private static IEnumerable<string> Rebuilds(CompactionSpec spec) =>
-        spec.Rebuilds.Select(rebuild =>
-            rebuild.Layer.Name + (rebuild.OutputGroup >= 0 ? $" out {rebuild.OutputGroup}" : string.Empty) + (rebuild.InputGroup >= 0 ? $" in {rebuild.InputGroup}" : string.Empty));
-
-    private static IEnumerable<string> BatchNormZeroings(CompactionSpec spec) =>
-        spec.BatchNormZeroings.Select(zeroing => $"{zeroing.BatchNorm.Name} after {string.Join(" + ", zeroing.Producers.Select(layer => layer.Name))}");
+    private static IEnumerable<string> BatchNormZeroings(StaticFlow flow) =>
+        flow.Layers.Where(layer => layer.IsBatchNorm && !layer.BatchNormInputs.HasOtherSources && !layer.BatchNormInputs.Layers.IsEmpty)
+            .Select(layer => $"{layer.Node.Name} after {string.Join(" + ", layer.BatchNormInputs.Layers.Select(index => flow.Layers[index].Node.Name))}");
 
     private static GeneratorDriver CreateDriver(bool trackSteps = false) =>
         CSharpGeneratorDriver.Create(

@@ -7,8 +7,8 @@ using static TorchSharp.torch;
 namespace PruneSharp.Tests;
 
 /// <summary>
-/// The generated Compact() and ZeroPrunedChannels() on real models: the compacted model computes what the masked
-/// model computes (max |difference| ≤ 1e-5 on random inputs), with exactly the parameters the removed channels leave.
+/// The generated Compact() and ZeroPrunedChannels() on real models: compacted in place, the model computes what the
+/// masked model computed (max |difference| ≤ 1e-5 on random inputs), with exactly the parameters the removed channels leave.
 /// </summary>
 public sealed class CompactionTests
 {
@@ -30,13 +30,16 @@ public sealed class CompactionTests
         Assert.Equal(225034, ParameterCount(model));
         PruneAndSilence(model, sparsity);
 
-        using var compact = model.Compact();
-        Assert.Equal(new[] { conv1Filters, 1L, 3, 3 }, compact.conv1.weight.shape);
-        Assert.Equal(new[] { conv2Filters, conv1Filters, 3, 3 }, compact.conv2.weight.shape);
-        Assert.Equal(new[] { fc1Neurons, conv2Filters * 25 }, compact.fc1.weight.shape);
-        Assert.Equal(new[] { 10L, fc1Neurons }, compact.fc2.weight.shape);
-        Assert.Equal(expectedParameters, ParameterCount(compact));
-        AssertSameOutputs(model, compact, randn(8, 1, 28, 28));
+        var report = CompactKeepingOutputs(model, randn(8, 1, 28, 28), model.Compact);
+        Assert.Equal(new[] { conv1Filters, 1L, 3, 3 }, model.conv1.weight.shape);
+        Assert.Equal(new[] { conv2Filters, conv1Filters, 3, 3 }, model.conv2.weight.shape);
+        Assert.Equal(new[] { fc1Neurons, conv2Filters * 25 }, model.fc1.weight.shape);
+        Assert.Equal(new[] { 10L, fc1Neurons }, model.fc2.weight.shape);
+        Assert.Equal((conv2Filters, conv1Filters), (model.conv2.out_channels, model.conv2.in_channels));
+        Assert.Equal((fc1Neurons, conv2Filters * 25), (model.fc1.out_features, model.fc1.in_features));
+        Assert.Equal(expectedParameters, ParameterCount(model));
+        Assert.Equal((225034L, expectedParameters), (report.ParametersBefore, report.ParametersAfter));
+        Assert.Empty(report.Notes);
     }
 
     /// <summary>
@@ -55,13 +58,12 @@ public sealed class CompactionTests
         RandomizeBatchNorms(model);
         PruneAndSilence(model, sparsity);
 
-        using var compact = model.Compact();
-        Assert.Equal(expectedParameters, ParameterCount(compact));
-        Assert.Equal(compact.conv1.out_channels, compact.bn1.num_features);
-        Assert.Equal(compact.conv1.out_channels, compact.bn1.running_mean!.shape[0]);
-        Assert.Equal(compact.conv2.out_channels, compact.bn2.running_var!.shape[0]);
-        Assert.Equal(compact.fc1.out_features, compact.bn3.num_features);
-        AssertSameOutputs(model, compact, randn(8, 1, 28, 28));
+        CompactKeepingOutputs(model, randn(8, 1, 28, 28), model.Compact);
+        Assert.Equal(expectedParameters, ParameterCount(model));
+        Assert.Equal(model.conv1.out_channels, model.bn1.num_features);
+        Assert.Equal(model.conv1.out_channels, model.bn1.running_mean!.shape[0]);
+        Assert.Equal(model.conv2.out_channels, model.bn2.running_var!.shape[0]);
+        Assert.Equal(model.fc1.out_features, model.bn3.num_features);
     }
 
     /// <summary>
@@ -84,14 +86,13 @@ public sealed class CompactionTests
         RankFilters(model.blockConv2, ranking);
         PruneAndSilence(model, sparsity);
 
-        using var compact = model.Compact();
-        Assert.Equal(blockChannels, compact.stem.out_channels);
-        Assert.Equal(blockChannels, compact.blockConv2.out_channels);
-        Assert.Equal(blockChannels, compact.blockConv1.out_channels);
-        Assert.Equal(blockChannels, compact.head.in_channels);
-        Assert.Equal(headFilters, compact.fc.in_features);
-        Assert.Equal(expectedParameters, ParameterCount(compact));
-        AssertSameOutputs(model, compact, randn(4, 3, 16, 16));
+        CompactKeepingOutputs(model, randn(4, 3, 16, 16), model.Compact);
+        Assert.Equal(blockChannels, model.stem.out_channels);
+        Assert.Equal(blockChannels, model.blockConv2.out_channels);
+        Assert.Equal(blockChannels, model.blockConv1.out_channels);
+        Assert.Equal(blockChannels, model.head.in_channels);
+        Assert.Equal(headFilters, model.fc.in_features);
+        Assert.Equal(expectedParameters, ParameterCount(model));
     }
 
     [Fact]
@@ -106,11 +107,10 @@ public sealed class CompactionTests
         var removedByBoth = stemRemoved.Intersect(branchRemoved).Count();
         Assert.True(removedByBoth < 8, "the two masks should differ for this test to mean anything");
 
-        using var compact = model.Compact();
-        Assert.Equal(16 - removedByBoth, compact.stem.out_channels);
-        Assert.Equal(16 - removedByBoth, compact.blockConv2.out_channels);
-        Assert.Equal(16 - removedByBoth, compact.stemBn.num_features);
-        AssertSameOutputs(model, compact, randn(4, 3, 16, 16));
+        CompactKeepingOutputs(model, randn(4, 3, 16, 16), model.Compact);
+        Assert.Equal(16 - removedByBoth, model.stem.out_channels);
+        Assert.Equal(16 - removedByBoth, model.blockConv2.out_channels);
+        Assert.Equal(16 - removedByBoth, model.stemBn.num_features);
     }
 
     /// <summary>classifier's mask removes 16 of its 32 input neurons; hidden, unpruned, loses the 16 outputs nothing reads: (16·20 + 16) + (10·16 + 10).</summary>
@@ -123,111 +123,113 @@ public sealed class CompactionTests
         model.ComputeMasks();
         model.ApplyMasks();
 
-        using var compact = model.Compact();
-        Assert.Equal(new[] { 16L, 20 }, compact.hidden.weight.shape);
-        Assert.Equal(new[] { 10L, 16 }, compact.classifier.weight.shape);
-        Assert.Equal(506, ParameterCount(compact));
-        AssertSameOutputs(model, compact, randn(8, 20));
+        CompactKeepingOutputs(model, randn(8, 20), model.Compact);
+        Assert.Equal(new[] { 16L, 20 }, model.hidden.weight.shape);
+        Assert.Equal(new[] { 10L, 16 }, model.classifier.weight.shape);
+        Assert.Equal(506, ParameterCount(model));
     }
 
     [Fact]
-    public void Compacted_model_registers_its_new_layers_in_the_same_order_without_masks()
+    public void Compaction_keeps_the_modules_their_names_and_the_masks_sliced()
     {
         manual_seed(6);
         using var model = new BatchNormCnn();
         PruneAndSilence(model, 0.5);
-        using var compact = model.Compact();
+        var conv1 = model.conv1;
+        var mask = model.Conv1Pruning.Mask!;
+        var keys = model.state_dict().Keys.ToList();
+        var removed = RemovedFilters(model.conv1);
 
-        Assert.Equal(model.named_children().Select(child => child.name), compact.named_children().Select(child => child.name));
-        Assert.Same(compact.conv1, compact.named_children().Single(child => child.name == "conv1").module);
-        var sourceState = model.state_dict().Keys.Where(key => !key.EndsWith(PrunedLayer.MaskBufferName, StringComparison.Ordinal)).ToList();
-        var compactState = compact.state_dict();
-        Assert.Equal(sourceState, compactState.Keys);
-        Assert.Equal(compact.conv2.weight.shape, compactState["conv2.weight"].shape);
-        Assert.Equal(compact.bn2.running_mean!.shape, compactState["bn2.running_mean"].shape);
-        Assert.All(compact.parameters(), parameter => Assert.True(parameter.requires_grad));
-        Assert.Equal(compact.parameters().Sum(parameter => parameter.numel()), compactState.Where(pair => !pair.Key.Contains("running", StringComparison.Ordinal) && !pair.Key.EndsWith("num_batches_tracked", StringComparison.Ordinal)).Sum(pair => pair.Value.numel()));
+        model.Compact();
+        Assert.Same(conv1, model.named_children().Single(child => child.name == "conv1").module);
+        var state = model.state_dict();
+        Assert.Equal(keys, state.Keys);
+        Assert.Equal(model.conv2.weight.shape, state["conv2.weight"].shape);
+        Assert.Equal(model.conv2.weight.shape, state["conv2.weight_mask"].shape);
+        Assert.Equal(model.bn2.running_mean!.shape, state["bn2.running_mean"].shape);
+        Assert.All(model.parameters(), parameter => Assert.True(parameter.requires_grad));
+
+        // The mask buffer is the same tensor object (PrunedLayer holds it), now the kept filters' rows: all ones here.
+        Assert.Same(mask, model.Conv1Pruning.Mask);
+        Assert.Equal(new[] { 32L - removed.Count, 1, 3, 3 }, mask.shape);
+        Assert.Equal(mask.numel(), mask.sum().item<float>());
+        model.ApplyMasks();
     }
 
     [Fact]
-    public void Compact_leaves_the_source_model_as_it_was()
+    public void Compacting_again_changes_nothing_and_the_compacted_model_trains()
     {
         manual_seed(7);
         using var model = new BatchNormCnn();
         RandomizeBatchNorms(model);
         PruneAndSilence(model, 0.5);
-        var input = randn(2, 1, 28, 28);
-        using var before = model.forward(input);
-        var masks = model.PrunedLayers.Select(layer => layer.Mask!.clone()).ToList();
+        var input = randn(4, 1, 28, 28);
+        var first = model.Compact();
+        var second = CompactKeepingOutputs(model, input, model.Compact);
+        Assert.Equal(first.ParametersAfter, second.ParametersBefore);
+        Assert.Equal(second.ParametersBefore, second.ParametersAfter);
+        Assert.DoesNotContain(second.Layers, layer => layer.Shrunk);
 
-        using var compact = model.Compact();
-        using var after = model.forward(input);
-        Assert.Equal(0.0, (before - after).abs().max().item<float>());
-        Assert.Equal(new[] { 32L, 1, 3, 3 }, model.conv1.weight.shape);
-        Assert.All(model.PrunedLayers.Zip(masks), pair => Assert.Equal(pair.Second.data<float>().ToArray(), pair.First.Mask!.data<float>().ToArray()));
-    }
-
-    [Fact]
-    public void Compact_keeps_the_training_mode()
-    {
-        using var model = new SampleCnn();
-        PruneAndSilence(model, 0.5);
         model.train();
-        using var training = model.Compact();
-        Assert.True(training.training);
-        Assert.All(training.children(), child => Assert.True(child.training));
-        model.eval();
-        using var evaluating = model.Compact();
-        Assert.False(evaluating.training);
-        Assert.All(evaluating.children(), child => Assert.False(child.training));
+        using var optimizer = optim.SGD(model.parameters(), 0.01);
+        using var loss = model.forward(input).square().mean();
+        loss.backward();
+        optimizer.step();
+        Assert.All(model.parameters(), parameter => Assert.Equal(parameter.shape, parameter.grad!.shape));
     }
 
     [Fact]
     public void Zero_pruned_channels_silences_removed_filters_through_their_bias_and_batch_norm()
     {
-        manual_seed(8);
-        using var model = new BatchNormCnn();
-        RandomizeBatchNorms(model);
-        model.eval();
-        foreach (var layer in model.PrunedLayers) layer.UpdateMask(0.5);
-        model.ApplyMasks();
-        var removed = RemovedFilters(model.conv1);
-        Assert.Equal(16, removed.Count);
-        Assert.All(removed, channel => Assert.NotEqual(0f, model.bn1.bias!.data<float>()[channel]));
+        BatchNormCnn Pruned()
+        {
+            manual_seed(8);
+            var model = new BatchNormCnn();
+            RandomizeBatchNorms(model);
+            model.eval();
+            foreach (var layer in model.PrunedLayers) layer.UpdateMask(0.5);
+            model.ApplyMasks();
+            return model;
+        }
+
+        using var input = randn(4, 1, 28, 28);
 
         // Without zeroing, a removed filter still feeds conv2 a constant: compaction changes the outputs.
-        using (var unsilenced = model.Compact())
-        using (var input = randn(4, 1, 28, 28))
-        using (var expected = model.forward(input))
-        using (var actual = unsilenced.forward(input))
+        using (var unsilenced = Pruned())
+        using (var expected = Outputs(unsilenced, input))
         {
+            var removed = RemovedFilters(unsilenced.conv1);
+            Assert.Equal(16, removed.Count);
+            Assert.All(removed, channel => Assert.NotEqual(0f, unsilenced.bn1.bias!.data<float>()[channel]));
+            unsilenced.Compact();
+            using var actual = Outputs(unsilenced, input);
             Assert.True((expected - actual).abs().max().item<float>() > 1e-3f);
         }
 
-        var keptBn1Weights = Kept(model.bn1.weight, removed);
+        using var model = Pruned();
+        var removedFilters = RemovedFilters(model.conv1);
+        var keptBn1Weights = Kept(model.bn1.weight, removedFilters);
         model.ZeroPrunedChannels();
-        Assert.All(removed, channel =>
+        Assert.All(removedFilters, channel =>
         {
             Assert.Equal(0f, model.conv1.bias!.data<float>()[channel]);
             Assert.Equal(0f, model.bn1.weight.data<float>()[channel]);
             Assert.Equal(0f, model.bn1.bias!.data<float>()[channel]);
         });
-        Assert.Equal(keptBn1Weights, Kept(model.bn1.weight, removed));
+        Assert.Equal(keptBn1Weights, Kept(model.bn1.weight, removedFilters));
         Assert.All(RemovedFilters(model.fc1), neuron => Assert.Equal(0f, model.bn3.weight.data<float>()[neuron]));
-
-        using var compact = model.Compact();
-        AssertSameOutputs(model, compact, randn(4, 1, 28, 28));
+        CompactKeepingOutputs(model, input, model.Compact);
     }
 
     [Fact]
-    public void A_compacted_model_cannot_be_compacted_again()
+    public void A_compacted_layer_whose_code_declares_its_shape_cannot_be_pruned_again()
     {
         using var model = new SampleCnn();
         PruneAndSilence(model, 0.5);
-        using var compact = model.Compact();
-        var error = Assert.Throws<InvalidOperationException>(() => compact.Compact());
-        Assert.Contains("'conv1.weight' has shape [16, 1, 3, 3] in the model and [32, 1, 3, 3] in the new one", error.Message, StringComparison.Ordinal);
-        Assert.Contains("cannot be compacted again", error.Message, StringComparison.Ordinal);
+        model.Compact();
+        var error = Assert.Throws<PruningException>(() => model.ComputeMasks());
+        Assert.Equal("conv1", error.LayerName);
+        Assert.Contains("the weight has shape [16, 1, 3, 3], but its code declares [32, 1, 3, 3]", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -244,20 +246,22 @@ public sealed class CompactionTests
         source.register_buffer(PrunedLayer.MaskBufferName, ones(5, 6, source.kernel_size[0], source.kernel_size[1]).index_fill_(0, tensor(new long[] { 2 }), 0));
         var inputs = new ChannelGroup("producer").AddProducer("producer", producer).AddConsumer("source", source);
         var outputs = new ChannelGroup("source").AddProducer("source", source);
-
-        using var compacted = LayerCompaction.Conv2d("source", source, outputs, inputs);
-        Assert.Equal(new long[] { 0, 2, 3, 5 }, inputs.KeptChannels);
-        Assert.Equal(new long[] { 0, 1, 3, 4 }, outputs.KeptChannels);
-        Assert.Equal(source.stride, compacted.stride);
-        Assert.Equal(source.dilation, compacted.dilation);
-        Assert.Equal(source.padding_mode, compacted.padding_mode);
-        Assert.Equal(source.padding_type, compacted.padding_type);
-        Assert.Equal(source.bias is null, compacted.bias is null);
+        var (stride, dilation, paddingMode, paddingType, hasBias) = (source.stride, source.dilation, source.padding_mode, source.padding_type, source.bias is not null);
 
         // The input's removed channels are zero, as a pruned producer's are: the kept outputs must not change.
         using var input = randn(2, 6, 9, 9).index_fill_(1, tensor(new long[] { 1, 4 }), 0);
         using var expected = MaskedForward(source, input);
-        using var actual = compacted.forward(input.index_select(1, tensor(new long[] { 0, 2, 3, 5 })));
+        LayerCompaction.Prepare("source", source, outputs, inputs).Commit();
+        Assert.Equal(new long[] { 0, 2, 3, 5 }, inputs.KeptChannels);
+        Assert.Equal(new long[] { 0, 1, 3, 4 }, outputs.KeptChannels);
+        Assert.Equal((4L, 4L), (source.in_channels, source.out_channels));
+        Assert.Equal(stride, source.stride);
+        Assert.Equal(dilation, source.dilation);
+        Assert.Equal(paddingMode, source.padding_mode);
+        Assert.Equal(paddingType, source.padding_type);
+        Assert.Equal(hasBias, source.bias is not null);
+
+        using var actual = source.forward(input.index_select(1, tensor(new long[] { 0, 2, 3, 5 })));
         Assert.True((expected.index_select(1, tensor(new long[] { 0, 1, 3, 4 })) - actual).abs().max().item<float>() <= Tolerance);
     }
 
@@ -333,23 +337,29 @@ public sealed class CompactionTests
         }
     }
 
-    private static void AssertSameOutputs(nn.Module<Tensor, Tensor> masked, nn.Module<Tensor, Tensor> compact, Tensor input)
+    private static Tensor Outputs(nn.Module<Tensor, Tensor> model, Tensor input)
     {
-        using var scope = NewDisposeScope();
-        masked.eval();
-        compact.eval();
+        model.eval();
         using var noGrad = no_grad();
-        var expected = masked.forward(input);
-        var actual = compact.forward(input);
-        Assert.Equal(expected.shape, actual.shape);
-        var difference = (expected - actual).abs().max().item<float>();
-        Assert.True(difference <= Tolerance, $"max |masked − compacted| = {difference}");
-        Assert.True(expected.abs().max().item<float>() > 1e-2f, "the outputs are all near zero, so the comparison proves little");
+        return model.forward(input);
     }
 
-    private static long ParameterCount(nn.Module module) => module.parameters().Sum(parameter => parameter.numel());
+    /// <summary>Compacts the model in place and checks that it computes what the masked model computed (max |difference| ≤ 1e-5).</summary>
+    internal static CompactionReport CompactKeepingOutputs(nn.Module<Tensor, Tensor> model, Tensor input, Func<CompactionReport> compact, double tolerance = Tolerance)
+    {
+        using var expected = Outputs(model, input);
+        var report = compact();
+        using var actual = Outputs(model, input);
+        Assert.Equal(expected.shape, actual.shape);
+        var difference = (expected - actual).abs().max().to_type(ScalarType.Float64).item<double>();
+        Assert.True(difference <= tolerance, $"max |masked − compacted| = {difference}");
+        Assert.True(expected.abs().max().to_type(ScalarType.Float64).item<double>() > 1e-2, "the outputs are all near zero, so the comparison proves little");
+        return report;
+    }
 
-    private static void RandomizeBatchNorms(nn.Module model)
+    internal static long ParameterCount(nn.Module module) => module.parameters().Sum(parameter => parameter.numel());
+
+    internal static void RandomizeBatchNorms(nn.Module model)
     {
         using var noGrad = no_grad();
         foreach (var batchNorm in model.modules().OfType<BatchNorm>())
@@ -370,7 +380,7 @@ public sealed class CompactionTests
         conv.weight.copy_(conv.weight.sign() * scale);
     }
 
-    private static List<int> RemovedFilters(nn.Module layer)
+    internal static List<int> RemovedFilters(nn.Module layer)
     {
         var mask = layer.get_buffer(PrunedLayer.MaskBufferName)!;
         var live = mask.reshape(mask.shape[0], -1).amax(1).data<float>().ToArray();

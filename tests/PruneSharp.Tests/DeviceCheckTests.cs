@@ -20,8 +20,8 @@ public sealed class DeviceCheckTests
 
         Assert.Empty(report.Mismatches);
         Assert.Equal(0, report.Mismatched);
-        Assert.Equal(3, report.Tables.Count);
-        var (kinds, model, shapes) = (report.Tables[0], report.Tables[1], report.Tables[2]);
+        Assert.Equal(4, report.Tables.Count);
+        var (kinds, model, shapes, checkpoints) = (report.Tables[0], report.Tables[1], report.Tables[2], report.Tables[3]);
 
         // Every kind × (its table, Custom, N:M) × every criterion × two updates.
         var rows = Enum.GetValues<LayerKind>().Sum(kind => MaskChecks.GranularitiesOf(kind).Count());
@@ -38,6 +38,10 @@ public sealed class DeviceCheckTests
         Assert.Equal(15 * 54 * 4, shapes.Compared);
         Assert.All(shapes.Rows, row => Assert.Equal("54 / 54", row.Cells[6]));
         Assert.Equal(50.0, PrunedPercent(shapes.Rows.Single(row => row.Cells[0] == nameof(Granularity.Weight)).Cells[4]));
+
+        // Save → Load, export → import, CPU file → model, a refused load: every state-dict tensor compared.
+        Assert.Equal(4, checkpoints.Rows.Count);
+        Assert.All(checkpoints.Rows, row => Assert.True(row.Compared >= 16 && row.Mismatched == 0, string.Join(" | ", row.Cells)));
 
         // The timing path runs (its numbers are not asserted: timings belong to benchmarks).
         var timing = Assert.Single(report.Timings!.Rows);

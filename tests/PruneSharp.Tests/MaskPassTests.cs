@@ -7,7 +7,7 @@ namespace PruneSharp.Tests;
 /// <summary>
 /// The model-level mask pass: all or nothing (a bad layer anywhere leaves every mask, buffer and criterion state as
 /// it was), the same masks whether layers go one by one or together (CPU fast path, torch path, both in one pass), one
-/// ranking under global scope with a pluggable per-layer normalization, and a grouped transposed convolution's
+/// ranking under global scope with a pluggable per-layer normalization, a renamed layer, and a grouped transposed convolution's
 /// <see cref="Granularity.Layer"/> as one group.
 /// </summary>
 public sealed class MaskPassTests
@@ -170,12 +170,11 @@ public sealed class MaskPassTests
     }
 
     [Fact]
-    public void Qualify_prefixes_the_name_that_errors_and_reports_use()
+    public void Rename_gives_the_dotted_name_that_errors_and_reports_use()
     {
         using var linear = nn.Linear(6, 4);
         var layer = new TestLayer("conv1", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.9), linear);
-        layer.Qualify("");
-        layer.Qualify("layer1.0");
+        layer.Rename("layer1.0.conv1");
         Assert.Equal("layer1.0.conv1", layer.Name);
         Assert.Equal("layer1.0.conv1", Assert.Throws<PruningException>(() => layer.UpdateMask()).LayerName);
         layer.UpdateMask(0.5);

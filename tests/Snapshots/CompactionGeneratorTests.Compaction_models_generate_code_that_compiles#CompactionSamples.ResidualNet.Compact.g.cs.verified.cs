@@ -6,89 +6,49 @@ namespace CompactionSamples
     partial class ResidualNet
     {
         /// <summary>
-        /// Builds a smaller, dense copy of this model: every channel that the masks remove entirely (a pruned filter or
-        /// output neuron, or an input that no layer reads) is dropped from each layer that <c>forward</c> couples it to,
-        /// BatchNorm parameters and running statistics included; the surviving weights are copied, multiplied by their masks.
-        /// After <c>ApplyMasks()</c> and <see cref="ZeroPrunedChannels"/>, the compacted model computes what this one does.
-        /// </summary>
-        /// <remarks>
-        /// The channel groups forward shows (producers → consumers):
-        /// <list type="bullet">
-        /// <item><description>stem, blockConv2 → blockConv1, head, normalized by stemBn, blockBn2</description></item>
-        /// <item><description>blockConv1 → blockConv2, normalized by blockBn1</description></item>
-        /// <item><description>head → fc</description></item>
-        /// </list>
-        /// The compacted model is built with this class's parameterless constructor and has no masks. Its layers no longer
-        /// have the shapes their initializers declare, so it is for inference and fine-tuning, not for pruning again.
-        /// </remarks>
-        /// <exception cref="global::PruneSharp.PruningException">A layer's size does not fit its channel group.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public ResidualNet Compact()
-        {
-            var groups = new global::PruneSharp.Compaction.ChannelGroup[]
-            {
-                new global::PruneSharp.Compaction.ChannelGroup("stem + blockConv2")
-                    .AddProducer("stem", this.stem)
-                    .AddProducer("blockConv2", this.blockConv2)
-                    .AddConsumer("blockConv1", this.blockConv1)
-                    .AddConsumer("head", this.head),
-                new global::PruneSharp.Compaction.ChannelGroup("blockConv1")
-                    .AddProducer("blockConv1", this.blockConv1)
-                    .AddConsumer("blockConv2", this.blockConv2),
-                new global::PruneSharp.Compaction.ChannelGroup("head")
-                    .AddProducer("head", this.head)
-                    .AddConsumer("fc", this.fc),
-            };
-            return new ResidualNet(this, groups);
-        }
-
-        /// <summary>
-        /// Builds the compacted model: the parameterless constructor builds full-size layers, <paramref name="source"/>'s
-        /// state is copied into them, then the layers of the channel groups are replaced by smaller ones and registered.
+        /// The forward programs of this model class and of the module classes it is built from, read from their
+        /// <c>forward</c> at compile time: <c>Compact()</c> and <c>ZeroPrunedChannels()</c> run them over the model's modules.
         /// </summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        private ResidualNet(ResidualNet source, global::PruneSharp.Compaction.ChannelGroup[] groups)
-            : this()
-        {
-            global::PruneSharp.Compaction.LayerCompaction.CopyState(source, this);
-            var replacements = new global::PruneSharp.Compaction.LayerReplacements(this);
-            this.stem = replacements.Replace(this.stem, global::PruneSharp.Compaction.LayerCompaction.Conv2d("stem", source.stem, groups[0], null));
-            this.stemBn = replacements.Replace(this.stemBn, global::PruneSharp.Compaction.LayerCompaction.BatchNorm2d("stemBn", source.stemBn, groups[0]));
-            this.blockConv1 = replacements.Replace(this.blockConv1, global::PruneSharp.Compaction.LayerCompaction.Conv2d("blockConv1", source.blockConv1, groups[1], groups[0]));
-            this.blockBn1 = replacements.Replace(this.blockBn1, global::PruneSharp.Compaction.LayerCompaction.BatchNorm2d("blockBn1", source.blockBn1, groups[1]));
-            this.blockConv2 = replacements.Replace(this.blockConv2, global::PruneSharp.Compaction.LayerCompaction.Conv2d("blockConv2", source.blockConv2, groups[0], groups[1]));
-            this.blockBn2 = replacements.Replace(this.blockBn2, global::PruneSharp.Compaction.LayerCompaction.BatchNorm2d("blockBn2", source.blockBn2, groups[0]));
-            this.head = replacements.Replace(this.head, global::PruneSharp.Compaction.LayerCompaction.Conv2d("head", source.head, groups[2], groups[0]));
-            this.fc = replacements.Replace(this.fc, global::PruneSharp.Compaction.LayerCompaction.Linear("fc", source.fc, null, groups[2]));
-            replacements.Register();
-            this.train(source.training);
-        }
+        private static readonly global::PruneSharp.Compaction.CompactionPlan __pruneSharpCompactionPlan = new global::PruneSharp.Compaction.CompactionPlan(
+            "CompactionSamples.ResidualNet",
+            new global::PruneSharp.Compaction.ForwardPlan("CompactionSamples.ResidualNet")
+                .Call(1, "stem", 0)
+                .Call(2, "stemBn", 1)
+                .Call(3, "blockConv1", 2)
+                .Call(4, "blockBn1", 3)
+                .Call(5, "blockConv2", 4)
+                .Call(6, "blockBn2", 5)
+                .Sum(7, 2, 6)
+                .Call(8, "head", 7)
+                .ReduceSpatial(9, 8, keepDim: false)
+                .Call(10, "fc", 9)
+                .Return(10)
+            );
 
         /// <summary>
-        /// Makes every pruned filter and output neuron silent: zeroes the bias of each pruned layer where its mask removes a
-        /// whole filter or output neuron, and the weight and bias of each BatchNorm that forward applies to such channels.
+        /// Shrinks this model in place: every channel that the masks remove entirely (a pruned filter or output neuron of every
+        /// layer that produces it, or an input that no layer reads) leaves each layer that <c>forward</c> couples it to, through
+        /// Sequentials, block classes, residual additions and depthwise convolutions, BatchNorm parameters and running statistics
+        /// included. Weights are multiplied by their masks first; masks stay, sliced. After <c>ApplyMasks()</c> and
+        /// <see cref="ZeroPrunedChannels"/> the model computes what it computed before, with fewer parameters.
+        /// </summary>
+        /// <remarks>The layers keep their identity, so every field, Sequential or list that holds them sees the smaller layers; an
+        /// optimizer holds the old parameters and must be created again. Layers whose declared shape is a constant cannot be
+        /// pruned again (their mask update checks that shape).</remarks>
+        /// <returns>The layers' shapes before and after, and why the pruned layers that kept their size kept it.</returns>
+        /// <exception cref="global::PruneSharp.PruningException">A layer's size does not fit its channel group; the model is unchanged.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.Compaction.CompactionReport Compact() => global::PruneSharp.Compaction.ModelCompaction.Compact(this, __pruneSharpCompactionPlan);
+
+        /// <summary>
+        /// Makes every pruned filter and output neuron silent: zeroes the bias of each Conv2d and Linear where its mask removes a
+        /// whole filter or output neuron, and the weight and bias of each BatchNorm that forward applies to such channels only.
         /// A mask zeroes only weights; without this a removed filter still outputs its bias (through BatchNorm, a constant),
         /// and <c>Compact()</c> would change the outputs. Call it after <c>ApplyMasks()</c>, and again after each
         /// training step that updates those parameters.
         /// </summary>
-        /// <remarks>
-        /// The BatchNorm layers forward applies to pruned outputs:
-        /// <list type="bullet">
-        /// <item><description>stemBn after stem</description></item>
-        /// <item><description>blockBn1 after blockConv1</description></item>
-        /// <item><description>blockBn2 after blockConv2</description></item>
-        /// </list>
-        /// </remarks>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ZeroPrunedChannels()
-        {
-            global::PruneSharp.Compaction.PrunedChannels.ZeroBias("stem", this.stem);
-            global::PruneSharp.Compaction.PrunedChannels.ZeroBias("blockConv1", this.blockConv1);
-            global::PruneSharp.Compaction.PrunedChannels.ZeroBias("blockConv2", this.blockConv2);
-            global::PruneSharp.Compaction.PrunedChannels.ZeroBias("head", this.head);
-            global::PruneSharp.Compaction.PrunedChannels.ZeroBatchNorm("stemBn", this.stemBn, ("stem", this.stem));
-            global::PruneSharp.Compaction.PrunedChannels.ZeroBatchNorm("blockBn1", this.blockBn1, ("blockConv1", this.blockConv1));
-            global::PruneSharp.Compaction.PrunedChannels.ZeroBatchNorm("blockBn2", this.blockBn2, ("blockConv2", this.blockConv2));
-        }
+        public void ZeroPrunedChannels() => global::PruneSharp.Compaction.ModelCompaction.ZeroPrunedChannels(this, __pruneSharpCompactionPlan);
     }
 }

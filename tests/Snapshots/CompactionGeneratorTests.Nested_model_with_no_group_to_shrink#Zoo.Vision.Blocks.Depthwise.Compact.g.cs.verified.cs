@@ -8,48 +8,44 @@ namespace Zoo.Vision
         partial class Depthwise
         {
             /// <summary>
-            /// Builds a smaller, dense copy of this model: every channel that the masks remove entirely (a pruned filter or
-            /// output neuron, or an input that no layer reads) is dropped from each layer that <c>forward</c> couples it to,
-            /// BatchNorm parameters and running statistics included; the surviving weights are copied, multiplied by their masks.
-            /// After <c>ApplyMasks()</c> and <see cref="ZeroPrunedChannels"/>, the compacted model computes what this one does.
-            /// </summary>
-            /// <remarks>
-            /// <c>forward</c> shows no channel group that compaction can shrink (the PRUNE03x information diagnostics say why):
-            /// the copy has this model's shapes. It is built with this class's parameterless constructor and has no masks.
-            /// </remarks>
-            /// <exception cref="global::PruneSharp.PruningException">A layer's size does not fit its channel group.</exception>
-            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public Depthwise Compact()
-            {
-                return new Depthwise(this, global::System.Array.Empty<global::PruneSharp.Compaction.ChannelGroup>());
-            }
-
-            /// <summary>
-            /// Builds the compacted model: the parameterless constructor builds full-size layers, <paramref name="source"/>'s
-            /// state is copied into them, then the layers of the channel groups are replaced by smaller ones and registered.
+            /// The forward programs of this model class and of the module classes it is built from, read from their
+            /// <c>forward</c> at compile time: <c>Compact()</c> and <c>ZeroPrunedChannels()</c> run them over the model's modules.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            private Depthwise(Depthwise source, global::PruneSharp.Compaction.ChannelGroup[] groups)
-                : this()
-            {
-                global::PruneSharp.Compaction.LayerCompaction.CopyState(source, this);
-                this.train(source.training);
-            }
+            private static readonly global::PruneSharp.Compaction.CompactionPlan __pruneSharpCompactionPlan = new global::PruneSharp.Compaction.CompactionPlan(
+                "Zoo.Vision.Blocks+Depthwise",
+                new global::PruneSharp.Compaction.ForwardPlan("Zoo.Vision.Blocks+Depthwise")
+                    .Call(2, "pointwise", 0)
+                    .Call(3, "grouped", 2)
+                    .ReduceSpatial(1, 3, keepDim: false)
+                    .Call(4, "classifier", 1)
+                    .Return(4)
+                );
 
             /// <summary>
-            /// Makes every pruned filter and output neuron silent: zeroes the bias of each pruned layer where its mask removes a
-            /// whole filter or output neuron, and the weight and bias of each BatchNorm that forward applies to such channels.
+            /// Shrinks this model in place: every channel that the masks remove entirely (a pruned filter or output neuron of every
+            /// layer that produces it, or an input that no layer reads) leaves each layer that <c>forward</c> couples it to, through
+            /// Sequentials, block classes, residual additions and depthwise convolutions, BatchNorm parameters and running statistics
+            /// included. Weights are multiplied by their masks first; masks stay, sliced. After <c>ApplyMasks()</c> and
+            /// <see cref="ZeroPrunedChannels"/> the model computes what it computed before, with fewer parameters.
+            /// </summary>
+            /// <remarks>The layers keep their identity, so every field, Sequential or list that holds them sees the smaller layers; an
+            /// optimizer holds the old parameters and must be created again. Layers whose declared shape is a constant cannot be
+            /// pruned again (their mask update checks that shape).</remarks>
+            /// <returns>The layers' shapes before and after, and why the pruned layers that kept their size kept it.</returns>
+            /// <exception cref="global::PruneSharp.PruningException">A layer's size does not fit its channel group; the model is unchanged.</exception>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public global::PruneSharp.Compaction.CompactionReport Compact() => global::PruneSharp.Compaction.ModelCompaction.Compact(this, __pruneSharpCompactionPlan);
+
+            /// <summary>
+            /// Makes every pruned filter and output neuron silent: zeroes the bias of each Conv2d and Linear where its mask removes a
+            /// whole filter or output neuron, and the weight and bias of each BatchNorm that forward applies to such channels only.
             /// A mask zeroes only weights; without this a removed filter still outputs its bias (through BatchNorm, a constant),
             /// and <c>Compact()</c> would change the outputs. Call it after <c>ApplyMasks()</c>, and again after each
             /// training step that updates those parameters.
             /// </summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public void ZeroPrunedChannels()
-            {
-                global::PruneSharp.Compaction.PrunedChannels.ZeroBias("pointwise", this.pointwise);
-                global::PruneSharp.Compaction.PrunedChannels.ZeroBias("grouped", this.grouped);
-                global::PruneSharp.Compaction.PrunedChannels.ZeroBias("classifier", this.classifier);
-            }
+            public void ZeroPrunedChannels() => global::PruneSharp.Compaction.ModelCompaction.ZeroPrunedChannels(this, __pruneSharpCompactionPlan);
         }
     }
 }

@@ -1,11 +1,17 @@
+using System.Globalization;
 using System.Linq;
+using Microsoft.CodeAnalysis.CSharp;
+using PruneSharp.Compaction;
 
 namespace PruneSharp.Generator.Compaction;
 
-/// <summary>Writes a model's <c>Compact()</c> and <c>ZeroPrunedChannels()</c> from its <see cref="CompactionSpec"/>.</summary>
+/// <summary>Writes a model's <c>Compact()</c> and <c>ZeroPrunedChannels()</c>, and the forward programs they run, from its <see cref="CompactionSpec"/>.</summary>
 internal static class CompactionEmitter
 {
     private const string Runtime = "global::PruneSharp.Compaction.";
+
+    /// <summary>The static field of the model class that holds its compaction plan.</summary>
+    public const string PlanField = "__pruneSharpCompactionPlan";
 
     public static string Emit(CompactionSpec spec)
     {
@@ -28,15 +34,11 @@ internal static class CompactionEmitter
         var generatedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"{Emitter.GeneratorName}\", \"{Emitter.GeneratorVersion}\")]";
         code.Line($"partial class {spec.TypeName}");
         code.Open();
-        if (spec.EmitsCompact)
-        {
-            EmitCompact(code, spec, generatedCode);
-            code.Line();
-            EmitCompactingConstructor(code, spec, generatedCode);
-            code.Line();
-        }
-
-        EmitZeroPrunedChannels(code, spec, generatedCode);
+        EmitPlan(code, spec, generatedCode);
+        code.Line();
+        EmitCompact(code, generatedCode);
+        code.Line();
+        EmitZeroPrunedChannels(code, generatedCode);
         code.Close();
 
         foreach (var _ in spec.ContainingTypes) code.Close();
@@ -44,139 +46,100 @@ internal static class CompactionEmitter
         return code.ToString();
     }
 
-    private static void EmitCompact(CodeWriter code, CompactionSpec spec, string generatedCode)
+    private static void EmitPlan(CodeWriter code, CompactionSpec spec, string generatedCode)
     {
         code.Line("/// <summary>");
-        code.Line("/// Builds a smaller, dense copy of this model: every channel that the masks remove entirely (a pruned filter or");
-        code.Line("/// output neuron, or an input that no layer reads) is dropped from each layer that <c>forward</c> couples it to,");
-        code.Line("/// BatchNorm parameters and running statistics included; the surviving weights are copied, multiplied by their masks.");
-        code.Line("/// After <c>ApplyMasks()</c> and <see cref=\"ZeroPrunedChannels\"/>, the compacted model computes what this one does.");
-        code.Line("/// </summary>");
-        code.Line("/// <remarks>");
-        if (spec.Groups.IsEmpty)
-        {
-            code.Line("/// <c>forward</c> shows no channel group that compaction can shrink (the PRUNE03x information diagnostics say why):");
-            code.Line("/// the copy has this model's shapes. It is built with this class's parameterless constructor and has no masks.");
-        }
-        else
-        {
-            code.Line("/// The channel groups forward shows (producers → consumers):");
-            code.Line("/// <list type=\"bullet\">");
-            foreach (var group in spec.Groups)
-            {
-                var batchNorms = group.BatchNorms.IsEmpty ? string.Empty : $", normalized by {Names(group.BatchNorms)}";
-                var consumers = group.Consumers.IsEmpty ? "no layer" : Names(group.Consumers);
-                code.Line($"/// <item><description>{Names(group.Producers)} → {consumers}{batchNorms}</description></item>");
-            }
-
-            code.Line("/// </list>");
-            code.Line("/// The compacted model is built with this class's parameterless constructor and has no masks. Its layers no longer");
-            code.Line("/// have the shapes their initializers declare, so it is for inference and fine-tuning, not for pruning again.");
-        }
-
-        code.Line("/// </remarks>");
-        code.Line("/// <exception cref=\"global::PruneSharp.PruningException\">A layer's size does not fit its channel group.</exception>");
-        code.Line(generatedCode);
-        code.Line($"public {spec.TypeName} Compact()");
-        code.Open();
-        if (spec.Groups.IsEmpty)
-        {
-            code.Line($"return new {spec.TypeName}(this, global::System.Array.Empty<{Runtime}ChannelGroup>());");
-        }
-        else
-        {
-            code.Line($"var groups = new {Runtime}ChannelGroup[]");
-            code.Open();
-            foreach (var group in spec.Groups)
-            {
-                var lines = new System.Collections.Generic.List<string> { $"new {Runtime}ChannelGroup(\"{group.Name}\")" };
-                lines.AddRange(group.Producers.Select(producer => $"    .AddProducer(\"{producer.Name}\", this.{producer.Identifier})"));
-                lines.AddRange(group.Consumers.Select(consumer => $"    .AddConsumer(\"{consumer.Name}\", this.{consumer.Identifier})"));
-                lines[lines.Count - 1] += ",";
-                foreach (var line in lines) code.Line(line);
-            }
-
-            code.Close("};");
-            code.Line($"return new {spec.TypeName}(this, groups);");
-        }
-
-        code.Close();
-    }
-
-    private static void EmitCompactingConstructor(CodeWriter code, CompactionSpec spec, string generatedCode)
-    {
-        code.Line("/// <summary>");
-        code.Line("/// Builds the compacted model: the parameterless constructor builds full-size layers, <paramref name=\"source\"/>'s");
-        code.Line("/// state is copied into them, then the layers of the channel groups are replaced by smaller ones and registered.");
+        code.Line("/// The forward programs of this model class and of the module classes it is built from, read from their");
+        code.Line("/// <c>forward</c> at compile time: <c>Compact()</c> and <c>ZeroPrunedChannels()</c> run them over the model's modules.");
         code.Line("/// </summary>");
         code.Line(generatedCode);
-        code.Line($"private {spec.TypeName}({spec.TypeName} source, {Runtime}ChannelGroup[] groups)");
-        code.Line("    : this()");
-        code.Open();
-        code.Line($"{Runtime}LayerCompaction.CopyState(source, this);");
-        if (!spec.Rebuilds.IsEmpty)
+        code.Line($"private static readonly {Runtime}CompactionPlan {PlanField} = new {Runtime}CompactionPlan(");
+        code.Line($"    {Literal(spec.ModelType)},");
+        for (var index = 0; index < spec.Programs.Count; index++)
         {
-            code.Line($"var replacements = new {Runtime}LayerReplacements(this);");
-            foreach (var rebuild in spec.Rebuilds)
-            {
-                var member = rebuild.Layer.Identifier;
-                var build = rebuild.Type switch
-                {
-                    CompactedLayerType.Conv2d or CompactedLayerType.Linear =>
-                        $"{Runtime}LayerCompaction.{rebuild.Type}(\"{rebuild.Layer.Name}\", source.{member}, {Group(rebuild.OutputGroup)}, {Group(rebuild.InputGroup)})",
-                    _ => $"{Runtime}LayerCompaction.{rebuild.Type}(\"{rebuild.Layer.Name}\", source.{member}, {Group(rebuild.OutputGroup)})",
-                };
-                code.Line($"this.{member} = replacements.Replace(this.{member}, {build});");
-            }
-
-            code.Line("replacements.Register();");
+            var program = spec.Programs[index];
+            code.Line($"    new {Runtime}ForwardPlan({Literal(program.TypeName)})");
+            foreach (var op in program.Ops) EmitOp(code, op, "        ", "plan");
+            code.Line(index == spec.Programs.Count - 1 ? "    );" : "    ,");
         }
-
-        code.Line("this.train(source.training);");
-        code.Close();
     }
 
-    private static void EmitZeroPrunedChannels(CodeWriter code, CompactionSpec spec, string generatedCode)
+    private static void EmitOp(CodeWriter code, FlowOp op, string indent, string parameter)
+    {
+        switch (op.Kind)
+        {
+            case FlowOpKind.Call:
+                code.Line($"{indent}.Call({op.Result}, {Literal(op.Member!)}, {op.Input})");
+                break;
+            case FlowOpKind.CallEach:
+                code.Line($"{indent}.CallEach({op.Result}, {Literal(op.Member!)}, {op.Input})");
+                break;
+            case FlowOpKind.Flatten:
+                code.Line($"{indent}.Flatten({op.Result}, {op.Input})");
+                break;
+            case FlowOpKind.FlattenTo:
+                code.Line($"{indent}.FlattenTo({op.Result}, {op.Input}, {op.Size.ToString(CultureInfo.InvariantCulture)})");
+                break;
+            case FlowOpKind.ReduceSpatial:
+                code.Line($"{indent}.ReduceSpatial({op.Result}, {op.Input}, keepDim: {(op.KeepDim ? "true" : "false")})");
+                break;
+            case FlowOpKind.Add:
+                code.Line($"{indent}.Sum({op.Result}, {op.Input}, {op.Other})");
+                break;
+            case FlowOpKind.Copy:
+                code.Line($"{indent}.Copy({op.Result}, {op.Input})");
+                break;
+            case FlowOpKind.Opaque:
+                var inputs = $"new int[] {{ {string.Join(", ", op.Inputs)} }}";
+                var members = $"new string[] {{ {string.Join(", ", op.Members.Select(Literal))} }}";
+                code.Line($"{indent}.Opaque({op.Result}, {Literal(op.Reason ?? string.Empty)}, {inputs.Replace("{  }", "{ }")}, {members.Replace("{  }", "{ }")})");
+                break;
+            case FlowOpKind.Return:
+                code.Line($"{indent}.Return({op.Input})");
+                break;
+            case FlowOpKind.IfPresent or FlowOpKind.IfTrue:
+                var inner = parameter + "_";
+                code.Line($"{indent}.{op.Kind}({Literal(op.Member!)},");
+                code.Line($"{indent}    {parameter} => {parameter}");
+                foreach (var then in op.Then) EmitOp(code, then, indent + "        ", inner);
+                code.Line($"{indent}        ,");
+                code.Line($"{indent}    {parameter} => {parameter}");
+                foreach (var otherwise in op.Else) EmitOp(code, otherwise, indent + "        ", inner);
+                code.Line($"{indent}    )");
+                break;
+        }
+    }
+
+    private static void EmitCompact(CodeWriter code, string generatedCode)
     {
         code.Line("/// <summary>");
-        code.Line("/// Makes every pruned filter and output neuron silent: zeroes the bias of each pruned layer where its mask removes a");
-        code.Line("/// whole filter or output neuron, and the weight and bias of each BatchNorm that forward applies to such channels.");
+        code.Line("/// Shrinks this model in place: every channel that the masks remove entirely (a pruned filter or output neuron of every");
+        code.Line("/// layer that produces it, or an input that no layer reads) leaves each layer that <c>forward</c> couples it to, through");
+        code.Line("/// Sequentials, block classes, residual additions and depthwise convolutions, BatchNorm parameters and running statistics");
+        code.Line("/// included. Weights are multiplied by their masks first; masks stay, sliced. After <c>ApplyMasks()</c> and");
+        code.Line("/// <see cref=\"ZeroPrunedChannels\"/> the model computes what it computed before, with fewer parameters.");
+        code.Line("/// </summary>");
+        code.Line("/// <remarks>The layers keep their identity, so every field, Sequential or list that holds them sees the smaller layers; an");
+        code.Line("/// optimizer holds the old parameters and must be created again. Layers whose declared shape is a constant cannot be");
+        code.Line("/// pruned again (their mask update checks that shape).</remarks>");
+        code.Line("/// <returns>The layers' shapes before and after, and why the pruned layers that kept their size kept it.</returns>");
+        code.Line("/// <exception cref=\"global::PruneSharp.PruningException\">A layer's size does not fit its channel group; the model is unchanged.</exception>");
+        code.Line(generatedCode);
+        code.Line($"public {Runtime}CompactionReport Compact() => {Runtime}ModelCompaction.Compact(this, {PlanField});");
+    }
+
+    private static void EmitZeroPrunedChannels(CodeWriter code, string generatedCode)
+    {
+        code.Line("/// <summary>");
+        code.Line("/// Makes every pruned filter and output neuron silent: zeroes the bias of each Conv2d and Linear where its mask removes a");
+        code.Line("/// whole filter or output neuron, and the weight and bias of each BatchNorm that forward applies to such channels only.");
         code.Line("/// A mask zeroes only weights; without this a removed filter still outputs its bias (through BatchNorm, a constant),");
         code.Line("/// and <c>Compact()</c> would change the outputs. Call it after <c>ApplyMasks()</c>, and again after each");
         code.Line("/// training step that updates those parameters.");
         code.Line("/// </summary>");
-        if (!spec.BatchNormZeroings.IsEmpty)
-        {
-            code.Line("/// <remarks>");
-            code.Line("/// The BatchNorm layers forward applies to pruned outputs:");
-            code.Line("/// <list type=\"bullet\">");
-            foreach (var zeroing in spec.BatchNormZeroings)
-            {
-                code.Line($"/// <item><description>{zeroing.BatchNorm.Name} after {Names(zeroing.Producers)}</description></item>");
-            }
-
-            code.Line("/// </list>");
-            code.Line("/// </remarks>");
-        }
-
         code.Line(generatedCode);
-        code.Line("public void ZeroPrunedChannels()");
-        code.Open();
-        foreach (var layer in spec.BiasZeroings)
-        {
-            code.Line($"{Runtime}PrunedChannels.ZeroBias(\"{layer.Name}\", this.{layer.Identifier});");
-        }
-
-        foreach (var zeroing in spec.BatchNormZeroings)
-        {
-            var producers = string.Join(", ", zeroing.Producers.Select(producer => $"(\"{producer.Name}\", this.{producer.Identifier})"));
-            code.Line($"{Runtime}PrunedChannels.ZeroBatchNorm(\"{zeroing.BatchNorm.Name}\", this.{zeroing.BatchNorm.Identifier}, {producers});");
-        }
-
-        code.Close();
+        code.Line($"public void ZeroPrunedChannels() => {Runtime}ModelCompaction.ZeroPrunedChannels(this, {PlanField});");
     }
 
-    private static string Group(int index) => index < 0 ? "null" : $"groups[{index}]";
-
-    private static string Names(EquatableArray<LayerReference> layers) => string.Join(", ", layers.Select(layer => layer.Name));
+    private static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
 }

@@ -1,11 +1,12 @@
 using Microsoft.CodeAnalysis;
+using PruneSharp.Compaction;
 
 namespace PruneSharp.Generator.Compaction;
 
 /// <summary>
 /// Generates <c>Compact()</c> and <c>ZeroPrunedChannels()</c> for every model class <see cref="PruneGenerator"/>
 /// generates pruning members for, from the dependency graph of the class's <c>forward</c>. Its information
-/// diagnostics (PRUNE030–PRUNE035) come from <see cref="PruneAnalyzer"/>.
+/// diagnostics (PRUNE030–PRUNE034) come from <see cref="PruneAnalyzer"/>.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class CompactionGenerator : IIncrementalGenerator

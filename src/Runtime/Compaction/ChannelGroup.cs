@@ -9,7 +9,7 @@ namespace PruneSharp.Compaction;
 /// One channel space of a model, as its <c>forward</c> couples it: the output channels (or output features) of the
 /// layers that produce it, summed where <c>forward</c> adds tensors (a residual connection), and the matching input
 /// channels (or input features) of the layers that consume it. A channel is removed from all of them at once.
-/// PruneSharp's generator builds one group per channel space that <c>Compact()</c> can shrink.
+/// Compaction builds one group per coupled set of channels that <c>Compact()</c> can shrink.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -24,7 +24,7 @@ namespace PruneSharp.Compaction;
 /// <c>in_features / channels</c> features per channel (the H × W positions of each channel).
 /// </para>
 /// </remarks>
-public sealed class ChannelGroup
+internal sealed class ChannelGroup
 {
     private readonly List<(string Name, nn.Module Layer)> _producers = [];
     private readonly List<(string Name, nn.Module Layer)> _consumers = [];
@@ -143,12 +143,19 @@ public sealed class ChannelGroup
     private static bool[]? RemovedInputs(string layerName, nn.Module layer, long channels)
     {
         var block = InputBlockSize(layerName, layer, channels);
+
+        // A depthwise convolution reads input channel c with filter c only.
+        if (IsDepthwise(layer)) return RemovedOutputs(layerName, layer);
         var mask = MaskOf(layer);
         if (mask is null) return null;
         using var scope = NewDisposeScope();
         var outputs = mask.size(0);
         return ToArray(mask.reshape(outputs, channels, -1).transpose(0, 1).reshape(channels, -1).ne(0).any(1).logical_not());
     }
+
+    /// <summary>A depthwise convolution: <c>groups = in_channels = out_channels</c>, so output channel c reads input channel c only.</summary>
+    internal static bool IsDepthwise(nn.Module layer) =>
+        layer is Conv2d conv && conv.groups > 1 && conv.groups == conv.in_channels && conv.groups == conv.out_channels;
 
     internal static Tensor? MaskOf(nn.Module layer) =>
         layer.has_buffer(PrunedLayer.MaskBufferName) ? layer.get_buffer(PrunedLayer.MaskBufferName) : null;
@@ -171,9 +178,9 @@ public sealed class ChannelGroup
             throw new InvalidOperationException($"Channel group '{Name}': its channels are already decided; add layers before reading them.");
         }
 
-        if (layer is Conv2d { groups: not 1 } grouped)
+        if (layer is Conv2d { groups: not 1 } grouped && !IsDepthwise(grouped))
         {
-            throw new PruningException(layerName, $"it is a grouped convolution (groups = {grouped.groups}); a channel group shrinks convolutions with groups = 1 only.");
+            throw new PruningException(layerName, $"it is a grouped convolution (groups = {grouped.groups}); a channel group shrinks convolutions with groups = 1 and depthwise ones only.");
         }
 
         layers.Add((layerName, layer));

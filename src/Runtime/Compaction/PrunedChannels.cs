@@ -14,7 +14,7 @@ namespace PruneSharp.Compaction;
 /// The model's generated <c>ZeroPrunedChannels()</c> calls these for its layers, after <c>ApplyMasks()</c>, with the
 /// BatchNorm-to-layer links its <c>forward</c> shows. Call it again after each training step that updates them.
 /// </remarks>
-public static class PrunedChannels
+internal static class PrunedChannels
 {
     /// <summary>
     /// Zeroes the bias of <paramref name="layer"/> (a Conv2d or Linear) at every output its mask removes entirely.

@@ -1,43 +1,128 @@
 using System;
+using System.Collections.Generic;
+using System.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PruneSharp.Training;
 
 /// <summary>
-/// Saves and loads a pruned model with its masks. A layer's mask is its <see cref="PrunedLayer.MaskBufferName"/>
-/// buffer, so it is part of the model's state dict; a freshly built model has no such buffers until its masks are
-/// computed, so loading first registers them (as all-ones masks) where they are missing.
+/// Saves and loads a pruned model with its masks, in PruneSharp's checkpoint format or as safetensors for PyTorch.
+/// A layer's mask is its <see cref="PrunedLayer.MaskBufferName"/> buffer, so it is part of the model's state dict.
 /// </summary>
+/// <remarks>
+/// Every load is atomic: the whole file is read and checked against the model before anything in the model is
+/// written, so on any error the model is exactly as it was and the <see cref="CheckpointException"/> names the file,
+/// the tensor and the problem. A load checks that every tensor in the file is one of the model's (a parameter, a
+/// persistent buffer, or a pruned layer's mask), appears once, and has the model tensor's dtype and shape; that every
+/// tensor of the model is in the file (unless <see cref="CheckpointLoadOptions.AllowMissing"/>); that a mask holds
+/// only 0 and 1; and that floating-point values are finite (unless <see cref="CheckpointLoadOptions.AllowNonFinite"/>).
+/// A freshly built model has no mask buffers: a layer whose mask the file holds gets one.
+/// </remarks>
 public static class PruningCheckpoint
 {
-    /// <summary>Saves <paramref name="model"/>'s state (parameters, masks and other buffers) with TorchSharp's <c>save</c>.</summary>
+    /// <summary>
+    /// Saves <paramref name="model"/>'s state dict (parameters, masks and other persistent buffers) in PruneSharp's
+    /// checkpoint format, which stores a SHA-256 checksum with every tensor. The file is written beside
+    /// <paramref name="path"/> and then moved over it, so a failed save leaves an earlier file in place.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
     public static void Save<TModel>(TModel model, string path)
         where TModel : nn.Module, IPrunableModule
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        model.save(path);
+        var target = StateDictTarget.Of(model, model.PrunedLayers);
+        AtomicFile.Write(path, stream => CheckpointFile.Write(target, stream));
     }
 
     /// <summary>
-    /// Loads a state saved by <see cref="Save"/> into <paramref name="model"/>, which may be a fresh instance:
-    /// every pruned layer gets its mask buffer first (see <see cref="RegisterMaskBuffers"/>), then TorchSharp's
-    /// strict <c>load</c> fills parameters and masks.
+    /// Loads a checkpoint written by <see cref="Save"/> (or by TorchSharp's <c>Module.save</c>, the format before
+    /// PruneSharp's own, which has no checksums) into <paramref name="model"/>, which may be a fresh instance.
+    /// Atomic and validated: see the remarks of <see cref="PruningCheckpoint"/>.
     /// </summary>
+    /// <exception cref="CheckpointException">The file is damaged or truncated, or does not fit the model; the model is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
     public static void Load<TModel>(TModel model, string path)
+        where TModel : nn.Module, IPrunableModule => Load(model, path, CheckpointLoadOptions.Default);
+
+    /// <summary>As <see cref="Load{TModel}(TModel, string)"/>, with the checks that <paramref name="options"/> relaxes.</summary>
+    /// <exception cref="CheckpointException">The file is damaged or truncated, or does not fit the model; the model is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
+    public static void Load<TModel>(TModel model, string path, CheckpointLoadOptions options)
         where TModel : nn.Module, IPrunableModule
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        RegisterMaskBuffers(model);
-        model.load(path);
+        Load(model, model.PrunedLayers, path, options, staged => CheckpointFile.Read(path, staged));
+    }
+
+    /// <summary>
+    /// Writes <paramref name="model"/>'s state dict as a safetensors file that PyTorch's
+    /// <c>safetensors.torch.load_file</c> reads: <c>layer.weight</c> (already masked where masks were applied) and
+    /// <c>layer.weight_mask</c>, the buffer name <c>torch.nn.utils.prune</c> uses.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
+    public static void ExportSafetensors<TModel>(TModel model, string path)
+        where TModel : nn.Module, IPrunableModule
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var tensor in StateDictTarget.Of(model, model.PrunedLayers).Tensors)
+        {
+            if (tensor.Existing is { } value) tensors.Add(tensor.Name, value);
+        }
+
+        SafeTensorsFile.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    /// <summary>
+    /// Loads a safetensors state dict (from PyTorch, or from <see cref="ExportSafetensors"/>) into
+    /// <paramref name="model"/>. A mask in the file (<c>layer.weight_mask</c>, as <c>torch.nn.utils.prune</c> names
+    /// it) gives its layer a mask buffer; a file without masks (a dense PyTorch model) loads as it is. The header is
+    /// validated whole (<see cref="SafeTensorsHeader"/>) and every tensor's name, dtype and shape checked against the
+    /// model before any tensor is allocated; then as <see cref="Load{TModel}(TModel, string)"/>.
+    /// </summary>
+    /// <exception cref="CheckpointException">The file is not valid safetensors, or does not fit the model; the model is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
+    public static void ImportSafetensors<TModel>(TModel model, string path, CheckpointLoadOptions? options = null)
+        where TModel : nn.Module, IPrunableModule
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Load(model, model.PrunedLayers, path, options, staged => ReadSafetensors(path, staged));
+    }
+
+    /// <summary>Saves the state of the model <paramref name="tree"/> prunes, as <see cref="Save{TModel}"/> does.</summary>
+    /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
+    public static void Save(PruningTree tree, string path)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var target = StateDictTarget.Of(tree.Model, tree.PrunedLayers);
+        AtomicFile.Write(path, stream => CheckpointFile.Write(target, stream));
+    }
+
+    /// <summary>Loads a checkpoint into the model <paramref name="tree"/> prunes, atomically and validated, as <see cref="Load{TModel}(TModel, string)"/> does.</summary>
+    /// <exception cref="CheckpointException">The file is damaged or truncated, or does not fit the model; the model is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
+    public static void Load(PruningTree tree, string path) => Load(tree, path, CheckpointLoadOptions.Default);
+
+    /// <summary>As <see cref="Load(PruningTree, string)"/>, with the checks that <paramref name="options"/> relaxes.</summary>
+    /// <exception cref="CheckpointException">The file is damaged or truncated, or does not fit the model; the model is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
+    public static void Load(PruningTree tree, string path, CheckpointLoadOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(tree);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Load(tree.Model, tree.PrunedLayers, path, options, staged => CheckpointFile.Read(path, staged));
     }
 
     /// <summary>
     /// Gives every pruned layer that has no <see cref="PrunedLayer.MaskBufferName"/> buffer an all-ones one, shaped
-    /// and placed like its weight, so a state dict with masks (TorchSharp's, or a PyTorch one through another
-    /// loader) can be loaded strictly. Layers that have a mask keep it.
+    /// and placed like its weight, for loaders other than PruneSharp's that load state dicts strictly. Layers that have
+    /// a mask keep it. <see cref="Load{TModel}(TModel, string)"/> and <see cref="ImportSafetensors"/> do not need it.
     /// </summary>
     public static void RegisterMaskBuffers(IPrunableModule model)
     {
@@ -47,6 +132,56 @@ public static class PruningCheckpoint
             if (layer.Layer.has_buffer(PrunedLayer.MaskBufferName)) continue;
             var weight = layer.Weight;
             layer.Layer.register_buffer(PrunedLayer.MaskBufferName, ones_like(weight, requires_grad: false).contiguous().DetachFromDisposeScope());
+        }
+    }
+
+    /// <summary>Stages the file with <paramref name="read"/>, checks that nothing is missing, then commits.</summary>
+    internal static void Load(nn.Module model, IReadOnlyList<PrunedLayer> layers, string path, CheckpointLoadOptions? options, Action<StagedState> read)
+    {
+        var target = StateDictTarget.Of(model, layers);
+        using var staged = new StagedState(target, path, options ?? CheckpointLoadOptions.Default);
+        read(staged);
+        staged.CheckComplete();
+        staged.Commit();
+    }
+
+    private static void ReadSafetensors(string path, StagedState staged)
+    {
+        using var stream = SafeTensorsFile.OpenRead(path);
+        var header = SafeTensorsFile.ReadHeader(stream, path, (tensor, problem) => staged.Error(tensor, problem));
+
+        // Every claim of the header is checked against the model before any data is read or any tensor allocated.
+        var targets = new TargetTensor[header.Tensors.Count];
+        for (var index = 0; index < targets.Length; index++)
+        {
+            var entry = header.Tensors[index];
+            targets[index] = staged.Match(entry.Name, entry.ElementType, entry.DType, entry.ShapeArray);
+        }
+
+        staged.CheckComplete();
+        try
+        {
+            for (var index = 0; index < targets.Length; index++)
+            {
+                var entry = header.Tensors[index];
+                stream.Position = header.DataOffset + entry.DataStart;
+                var value = TensorBytes.AllocateStaging(entry.ShapeArray, entry.ElementType!.Value);
+                try
+                {
+                    TensorBytes.Fill(value, stream, null);
+                }
+                catch
+                {
+                    value.Dispose();
+                    throw;
+                }
+
+                staged.Accept(targets[index], value);
+            }
+        }
+        catch (EndOfStreamException exception)
+        {
+            throw staged.Error(null, "the file ended while it was read (did it change meanwhile?).", exception);
         }
     }
 }

@@ -49,16 +49,16 @@ public sealed class Sparsifier : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">A schedule's settings are out of range.</exception>
     /// <exception cref="ArgumentException">The model uses global scope but gives no <see cref="IPrunableModule.GlobalSettings"/>.</exception>
     public Sparsifier(IPrunableModule model)
-        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, DeclaredSchedules(model), model as nn.Module, model.PruningScope == PruningScope.Global)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, DeclaredSchedules(model), ModuleOf(model), model.PruningScope == PruningScope.Global)
     {
     }
 
     /// <summary>Prunes <paramref name="model"/>'s layers on the schedules <paramref name="scheduleFor"/> gives each (local scope).</summary>
-    /// <param name="model">The model; when it is a TorchSharp module, rewinding covers all of its parameters.</param>
+    /// <param name="model">The model; when it is a TorchSharp module (or a <see cref="PruningTree"/> of one), rewinding covers all of its parameters.</param>
     /// <param name="scheduleFor">The schedule of a layer (for example <c>layer => SparsitySchedule.Create(Schedule.Agp, 0.9, 0, 0.75)</c>).</param>
     /// <exception cref="ArgumentException">The model uses global scope, where one schedule serves the whole model: use <see cref="Sparsifier(IPrunableModule, SparsitySchedule)"/>.</exception>
     public Sparsifier(IPrunableModule model, Func<PrunedLayer, SparsitySchedule> scheduleFor)
-        : this(LocalLayersOf(model), scheduleFor, model as nn.Module, global: false)
+        : this(LocalLayersOf(model), scheduleFor, ModuleOf(model), global: false)
     {
     }
 
@@ -67,7 +67,7 @@ public sealed class Sparsifier : IDisposable
     /// follows it (the layers ranked together at every update), under local scope every layer does.
     /// </summary>
     public Sparsifier(IPrunableModule model, SparsitySchedule schedule)
-        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, OneSchedule(schedule), model as nn.Module, model.PruningScope == PruningScope.Global)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, OneSchedule(schedule), ModuleOf(model), model.PruningScope == PruningScope.Global)
     {
     }
 
@@ -234,24 +234,36 @@ public sealed class Sparsifier : IDisposable
 
     /// <summary>
     /// Copies the captured parameters back into the model and re-applies every layer's current mask, so pruned
-    /// weights stay exactly zero and kept weights return to their captured values.
+    /// weights stay exactly zero and kept weights return to their captured values. Every captured tensor is checked
+    /// against the model before any is copied, so a rewind that throws has changed nothing.
     /// </summary>
-    /// <exception cref="InvalidOperationException">No rewind point was captured, or a parameter's shape changed since.</exception>
+    /// <exception cref="InvalidOperationException">No rewind point was captured, or a captured parameter is no longer
+    /// in the model or changed shape or dtype since (the message names it).</exception>
     public void Rewind()
     {
         var point = _rewindPoint ?? throw new InvalidOperationException("There is no rewind point: call CaptureRewindPoint() at the epoch or step to rewind to first.");
-        var parameters = Parameters().ToDictionary(entry => entry.Name, entry => entry.Parameter, StringComparer.Ordinal);
+        var parameters = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, parameter) in Parameters()) parameters.TryAdd(name, parameter);
+        var targets = new Tensor[point.Length];
+        for (var index = 0; index < point.Length; index++)
+        {
+            var (name, value) = point[index];
+            if (!parameters.TryGetValue(name, out var parameter))
+            {
+                throw new InvalidOperationException($"Cannot rewind: parameter '{name}' was captured but the model no longer has it. Nothing was rewound; capture a new rewind point.");
+            }
+
+            if (!parameter.shape.AsSpan().SequenceEqual(value.shape) || parameter.dtype != value.dtype)
+            {
+                throw new InvalidOperationException($"Cannot rewind: parameter '{name}' is {parameter.dtype} {MaskPlan.FormatShape(parameter.shape)} now, but was {value.dtype} {MaskPlan.FormatShape(value.shape)} when it was captured. Nothing was rewound; capture a new rewind point.");
+            }
+
+            targets[index] = parameter;
+        }
+
         using (no_grad())
         {
-            foreach (var (name, value) in point)
-            {
-                if (!parameters.TryGetValue(name, out var parameter) || !parameter.shape.SequenceEqual(value.shape))
-                {
-                    throw new InvalidOperationException($"Parameter '{name}' is missing or changed shape since the rewind point was captured.");
-                }
-
-                parameter.copy_(value);
-            }
+            for (var index = 0; index < point.Length; index++) targets[index].copy_(point[index].Value);
         }
 
         foreach (var layer in _layers)
@@ -285,6 +297,9 @@ public sealed class Sparsifier : IDisposable
 
         return model.PrunedLayers;
     }
+
+    /// <summary>The TorchSharp module whose parameters a rewind covers: the model itself, or the model a <see cref="PruningTree"/> prunes.</summary>
+    private static nn.Module? ModuleOf(IPrunableModule model) => model as nn.Module ?? (model as PruningTree)?.Model;
 
     private static Func<PrunedLayer, SparsitySchedule> OneSchedule(SparsitySchedule schedule)
     {

@@ -1,0 +1,82 @@
+using PruneSharp.Tests.RealModels;
+using PruneSharp.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PruneSharp.Tests.ModelTree;
+
+/// <summary>A tree from the imperative entry works where a generated model does: Sparsifier, rewinding, checkpoints.</summary>
+public sealed class TreeTrainingTests
+{
+    [Fact]
+    public void Sparsifier_prunes_a_tree_on_schedule_and_rewinds_every_parameter_of_the_model()
+    {
+        using var model = ResNet.ResNet18(numClasses: 10, width: 8);
+        var tree = Pruning.Of(model).Layers<Conv2d>(new PruneSettings(Granularity.Filter, 0.5) { Schedule = Schedule.Iterative, ScheduleSteps = 2 }).Build();
+        using var sparsifier = new Sparsifier(tree);
+        sparsifier.CaptureRewindPoint();
+        var bnBefore = model.named_parameters().Single(entry => entry.name == "layer1.0.bn1.weight").parameter.data<float>().ToArray();
+
+        sparsifier.Step(1, 4);   // half-way: floor(0.5 × 2) / 2 of the target
+        Assert.All(tree.GetSparsityReport().Layers, layer => Assert.Equal(0.25, layer.TargetSparsity));
+        Assert.All(tree.GetSparsityReport().Layers, layer => Assert.True(layer.PrunedGroups > 0));
+        sparsifier.Step(3, 4);
+        Assert.All(tree.GetSparsityReport().Layers, layer => Assert.Equal(0.5, layer.TargetSparsity));
+        TreeTestKit.AssertMaskedWeightsAreZero(tree);
+
+        using (no_grad())
+        {
+            foreach (var (_, parameter) in model.named_parameters()) parameter.add_(1f);
+        }
+
+        sparsifier.Rewind();
+        Assert.Equal(bnBefore, model.named_parameters().Single(entry => entry.name == "layer1.0.bn1.weight").parameter.data<float>().ToArray());
+        TreeTestKit.AssertMaskedWeightsAreZero(tree);
+    }
+
+    [Fact]
+    public void A_checkpoint_of_a_tree_loads_into_a_fresh_model_with_its_masks()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"prunesharp-tree-{Guid.NewGuid():N}.bin");
+        try
+        {
+            using var model = ResNet.ResNet18(numClasses: 10, width: 8);
+            var tree = Pruning.Of(model).Layers<Conv2d>(Granularity.Filter, 0.3).Layers<Linear>(Granularity.Row, 0.3).Build();
+            tree.ComputeMasks();
+            tree.ApplyMasks();
+            PruningCheckpoint.Save(tree, path);
+
+            using var fresh = ResNet.ResNet18(numClasses: 10, width: 8);
+            var loaded = Pruning.Of(fresh).Layers<Conv2d>(Granularity.Filter, 0.3).Layers<Linear>(Granularity.Row, 0.3).Build();
+            PruningCheckpoint.Load(loaded, path);
+
+            for (var index = 0; index < tree.PrunedLayers.Count; index++)
+            {
+                Assert.Equal(tree.PrunedLayers[index].Name, loaded.PrunedLayers[index].Name);
+                Assert.Equal(TreeTestKit.Mask(tree.PrunedLayers[index]), TreeTestKit.Mask(loaded.PrunedLayers[index]));
+                Assert.Equal(tree.PrunedLayers[index].Weight.data<float>().ToArray(), loaded.PrunedLayers[index].Weight.data<float>().ToArray());
+            }
+
+            Assert.Equal(tree.GetSparsityReport().MaskedWeights, loaded.GetSparsityReport().MaskedWeights);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Sparsifier_on_a_generated_style_model_covers_its_nested_blocks()
+    {
+        using var model = new DeclaredNet();
+        using var sparsifier = new Sparsifier(model);
+
+        sparsifier.Step(0, 1);
+
+        Assert.Equal(10, sparsifier.Layers.Count);
+        Assert.Equal(10, sparsifier.MaskUpdates);
+        Assert.Contains(sparsifier.Layers, layer => layer.Name == "stage.1.gate");
+        TreeTestKit.AssertMaskedWeightsAreZero(model);
+    }
+}
