@@ -15,7 +15,7 @@ public abstract partial class PrunedLayer
     {
         lock (State.Lock)
         {
-            var weight = LayerCheck.CheckedWeight(this);
+            var weight = LayerCheck.LiveWeight(this);
             var mask = State.FindMask(Layer, weight);
             var convolutionGroups = LayerGeometry.ConvolutionGroups(Layer);
 

@@ -203,7 +203,7 @@ public abstract partial class PrunedLayer
     {
         lock (State.Lock)
         {
-            var weight = LayerCheck.CheckedWeight(this);
+            var weight = LayerCheck.LiveWeight(this);
             var mask = State.FindMask(Layer, weight) ?? throw new InvalidOperationException($"Layer '{Name}' has no mask yet: call UpdateMask() (or the model's ComputeMasks()) first.");
             LayerCheck.ThrowIfMaskDoesNotFit(Name, mask, weight);
             using (no_grad())
@@ -232,7 +232,7 @@ public abstract partial class PrunedLayer
     {
         lock (State.Lock)
         {
-            var weight = LayerCheck.CheckedWeight(this);
+            var weight = LayerCheck.LiveWeight(this);
             if (LayerCheck.CheckedMask(this, weight) is null) State.CreateMask(Layer, weight);
         }
     }
@@ -247,7 +247,7 @@ public abstract partial class PrunedLayer
     {
         lock (State.Lock)
         {
-            State.CaptureInitial(LayerCheck.CheckedWeight(this));
+            State.CaptureInitial(LayerCheck.LiveWeight(this));
         }
     }
 
@@ -263,7 +263,7 @@ public abstract partial class PrunedLayer
         ArgumentNullException.ThrowIfNull(input);
         lock (State.Lock)
         {
-            var weight = LayerCheck.CheckedWeight(this);
+            var weight = LayerCheck.LiveWeight(this);
             var channels = LayerGeometry.InputChannels(Kind, weight, LayerGeometry.ConvolutionGroups(Layer));
             var channelAxis = Kind == LayerKind.Linear ? (int)input.dim() - 1 : input.dim() == weight.dim() ? 1 : 0;
             if (input.dim() == 0 || input.size(channelAxis) != channels)

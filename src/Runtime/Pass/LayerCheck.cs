@@ -68,8 +68,8 @@ internal static class LayerCheck
         return work;
     }
 
-    /// <summary>The layer's weight, checked: alive, with values, floating point, of the declared shape, not empty.</summary>
-    public static Tensor CheckedWeight(PrunedLayer layer)
+    /// <summary>The layer's weight, checked to be alive and to hold values (what applying or reporting a mask needs).</summary>
+    public static Tensor LiveWeight(PrunedLayer layer)
     {
         var weight = layer.Weight;
         var name = layer.Name;
@@ -82,6 +82,18 @@ internal static class LayerCheck
         {
             throw new PruningException(name, "its weight is on the meta device, which holds shapes but no values: load or materialize the parameters (for example load a state dict, or build the model on a real device) before computing masks.");
         }
+
+        return weight;
+    }
+
+    /// <summary>
+    /// The layer's weight, checked for a mask update: alive, with values, floating point, of the declared shape, not
+    /// empty. (Applying a mask needs less: a compacted layer's weight is smaller than declared, and its mask with it.)
+    /// </summary>
+    public static Tensor CheckedWeight(PrunedLayer layer)
+    {
+        var weight = LiveWeight(layer);
+        var name = layer.Name;
 
         // dtype, unlike is_floating_point(), allocates nothing: this runs on every update.
         if (weight.dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16))
