@@ -67,17 +67,10 @@ internal static class Emitter
         code.Close("};");
         code.Line();
 
-        if (model.Scope == PruningScope.Global)
-        {
-            code.Line("/// <inheritdoc/>");
-            code.Line(generatedCode);
-            code.Line($"public void ComputeMasks() => global::PruneSharp.PrunedLayer.ComputeGlobalMasks(PrunedLayers, {Literal(model.GlobalSparsity)});");
-            code.Line();
-        }
-        else
-        {
-            EmitForEachLayer(code, model, generatedCode, "ComputeMasks", "UpdateMask");
-        }
+        code.Line("/// <inheritdoc/>");
+        code.Line(generatedCode);
+        code.Line("public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);");
+        code.Line();
 
         EmitForEachLayer(code, model, generatedCode, "ApplyMasks", "ApplyMask");
 
@@ -86,6 +79,13 @@ internal static class Emitter
             : "/// <summary>Local: <see cref=\"ComputeMasks\"/> prunes each layer to its own sparsity.</summary>");
         code.Line(generatedCode);
         code.Line($"public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.{model.Scope};");
+        code.Line();
+
+        code.Line("/// <inheritdoc/>");
+        code.Line(generatedCode);
+        code.Line(model.GlobalSettings is { } global
+            ? $"public global::PruneSharp.PruneSettings? GlobalSettings {{ get; }} = {Settings(global)};"
+            : "public global::PruneSharp.PruneSettings? GlobalSettings => null;");
         code.Line();
 
         code.Line("/// <inheritdoc/>");

@@ -9,7 +9,7 @@ namespace PruneSharp.Generator;
 /// <param name="TypeName">The model class's name.</param>
 /// <param name="HintName">The generated file's hint name, unique per class.</param>
 /// <param name="Scope">Whether the layers are ranked each on its own or all together (the class-level attribute's <c>Scope</c>).</param>
-/// <param name="GlobalSparsity">With <see cref="PruningScope.Global"/>: the class-level sparsity, the model-wide target.</param>
+/// <param name="GlobalSettings">With <see cref="PruningScope.Global"/>: the class-level declaration (the model-wide sparsity and its schedule); null under local scope.</param>
 /// <param name="Layers">The pruned layers, in declaration order.</param>
 internal sealed record ModelSpec(
     string Namespace,
@@ -17,7 +17,7 @@ internal sealed record ModelSpec(
     string TypeName,
     string HintName,
     PruningScope Scope,
-    double GlobalSparsity,
+    SettingsSpec? GlobalSettings,
     EquatableArray<LayerSpec> Layers);
 
 /// <summary>A type the model class is nested in.</summary>

@@ -65,7 +65,7 @@ public static partial class TorchMaskEngine
         for (var index = 0; index < layers.Count; index++)
         {
             var weight = layers[index].Weight;
-            result[index] = Expand(batch.Keep(keep, index), batch.GroupShapes[index], weight.shape, weight.dtype).MoveToOuterDisposeScope();
+            result[index] = TorchSelection.Expand(batch.Keep(keep, index), batch.GroupShapes[index], weight.shape, weight.dtype).MoveToOuterDisposeScope();
         }
 
         return result;
@@ -118,9 +118,9 @@ public static partial class TorchMaskEngine
     /// </summary>
     internal static Tensor[] KeepAllButLowest(IReadOnlyList<Tensor> flatScores, IReadOnlyList<long> pruned, BatchSelection selection)
     {
-        var segments = new Segments(flatScores.Select(scores => scores.shape[0]).ToArray(), pruned.ToArray(), flatScores.Count == 0 ? CPU : flatScores[0].device);
+        var segments = Segments.Of(flatScores, pruned.ToArray());
         if (segments.Count == 0) return [];
-        var keep = SelectKept(segments, segments.Count == 1 ? flatScores[0] : cat([.. flatScores], 0), selection);
+        var keep = TorchSelection.KeepAllButLowest(segments, segments.Count == 1 ? flatScores[0] : cat([.. flatScores], 0), selection);
         return Enumerable.Range(0, segments.Count).Select(index => segments.Slice(keep, index)).ToArray();
     }
 
@@ -166,76 +166,6 @@ public static partial class TorchMaskEngine
         return new Batch(layers, new Segments(groups, pruned, device ?? CPU));
     }
 
-    /// <summary>1 for each kept group and 0 for each pruned one, for every segment of <paramref name="scores"/>.</summary>
-    private static Tensor SelectKept(Segments segments, Tensor scores, BatchSelection selection) =>
-        ResolveSelection(selection, segments.Device) == BatchSelection.Sort ? KeptBySort(segments, scores) : KeptByThreshold(segments, scores);
-
-    private static Tensor KeptBySort(Segments segments, Tensor scores)
-    {
-        // A stable ascending sort orders all groups by (score, position); positions follow layer order and, within a
-        // layer, flat group index. A stable sort of those positions by layer then lists each layer's groups in its
-        // own (score, flat index) order: the order the tie rule prunes in.
-        var order = scores.sort(stable: true).Indices;
-        if (segments.Count > 1)
-        {
-            // The narrowest integer type makes the cheapest sort key (fewer radix passes on CUDA).
-            var keyType = segments.Count <= short.MaxValue ? ScalarType.Int16 : ScalarType.Int32;
-            var byLayer = segments.LayerOfPosition(keyType).index_select(0, order).sort(stable: true).Indices;
-            order = order.index_select(0, byLayer);
-        }
-
-        // Layer l's groups now fill positions [start_l, start_l + groups_l) in rising rank; its first `pruned_l` go.
-        var firstKept = new long[segments.Count];
-        for (var index = 0; index < firstKept.Length; index++) firstKept[index] = segments.Starts[index] + segments.Pruned[index];
-        var keptInOrder = Arange(segments.Total, ScalarType.Int64, segments.Device).ge(segments.PerPosition(firstKept));
-        return zeros(segments.Total, dtype: ScalarType.Float32, device: segments.Device)
-            .index_copy_(0, order, keptInOrder.to(ScalarType.Float32));
-    }
-
-    private static Tensor KeptByThreshold(Segments segments, Tensor scores)
-    {
-        // Layer l prunes every group scoring below its threshold t_l (the pruned_l-th lowest score), and of the
-        // groups scoring exactly t_l as many as are still owed, lowest flat index first. A layer that prunes nothing
-        // owes nothing, whatever its threshold.
-        var thresholds = new Tensor[segments.Count];
-        using var negativeInfinity = double.NegativeInfinity.ToScalar();
-        for (var index = 0; index < segments.Count; index++)
-        {
-            thresholds[index] = segments.Pruned[index] == 0
-                ? full(1, negativeInfinity, dtype: scores.dtype, device: segments.Device)
-                : segments.Slice(scores, index).kthvalue(segments.Pruned[index], 0).values.reshape(1);
-        }
-
-        var threshold = segments.PerPosition(cat(thresholds, 0));
-        var below = scores.lt(threshold);
-        var atThreshold = scores.eq(threshold);
-
-        using var one = 1L.ToScalar();
-        var belowPerLayer = zeros(segments.Count, dtype: ScalarType.Int64, device: segments.Device)
-            .index_add_(0, segments.LayerOfPosition(ScalarType.Int64), below.to(ScalarType.Int64), alpha: one);
-        var owed = tensor(segments.Pruned, device: segments.Device).sub(belowPerLayer);
-
-        // The 1-based rank of each tie within its layer: a running count over all positions, less the count before
-        // the layer's first position.
-        var ties = atThreshold.to(ScalarType.Int64);
-        var tiesSoFar = ties.cumsum(0);
-        var tiesBeforeLayer = tiesSoFar.sub(ties).index_select(0, tensor(segments.Starts, device: segments.Device));
-        var tieRank = tiesSoFar.sub(segments.PerPosition(tiesBeforeLayer));
-        var prunedTies = atThreshold.logical_and(tieRank.le(segments.PerPosition(owed)));
-        return below.logical_or(prunedTies).logical_not().to(ScalarType.Float32);
-    }
-
-    /// <summary>0, 1, ..., <paramref name="count"/> − 1.</summary>
-    private static Tensor Arange(long count, ScalarType dtype, Device device)
-    {
-        // TorchSharp 0.107 passes a Scalar's native handle without keeping the Scalar alive, so one made implicitly can
-        // be finalized (and freed) by a collection during the call. Scalars held by `using` live until the call returns.
-        using var start = 0L.ToScalar();
-        using var stop = count.ToScalar();
-        using var step = 1L.ToScalar();
-        return arange(start, stop, step, dtype, device);
-    }
-
     private static bool SameShape(long[] a, long[] b)
     {
         if (a.Length != b.Length) return false;
@@ -245,57 +175,6 @@ public static partial class TorchMaskEngine
         }
 
         return true;
-    }
-
-    /// <summary>Layers laid one after another in a flat tensor of group values: per layer, its groups and the count to prune.</summary>
-    private sealed class Segments
-    {
-        private Tensor? _layerOfPosition;
-
-        public Segments(long[] groups, long[] pruned, Device device)
-        {
-            Groups = groups;
-            Pruned = pruned;
-            Device = device;
-            Starts = new long[groups.Length];
-            for (var index = 0; index < groups.Length; index++)
-            {
-                Starts[index] = Total;
-                Total += groups[index];
-            }
-        }
-
-        public int Count => Groups.Length;
-
-        public long[] Groups { get; }
-
-        public long[] Pruned { get; }
-
-        public long[] Starts { get; }
-
-        public long Total { get; }
-
-        public Device Device { get; }
-
-        /// <summary>The layer index of every position, as <paramref name="type"/> (int64 to index with).</summary>
-        public Tensor LayerOfPosition(ScalarType type)
-        {
-            if (type == ScalarType.Int64 && _layerOfPosition is { IsInvalid: false } cached) return cached;
-            var layers = Count == 1
-                ? zeros(Total, dtype: type, device: Device)
-                : Arange(Count, type, Device).repeat_interleave(tensor(Groups, device: Device), dim: 0, output_size: Total);
-            if (type == ScalarType.Int64) _layerOfPosition = layers;
-            return layers;
-        }
-
-        /// <summary>Spreads one value per layer to every position of that layer (a one-layer batch broadcasts it).</summary>
-        public Tensor PerPosition(Tensor perLayer) => Count == 1 ? perLayer : perLayer.index_select(0, LayerOfPosition(ScalarType.Int64));
-
-        /// <inheritdoc cref="PerPosition(Tensor)"/>
-        public Tensor PerPosition(long[] perLayer) => PerPosition(tensor(perLayer, device: Device));
-
-        /// <summary>Layer <paramref name="index"/>'s slice of a flat per-group tensor.</summary>
-        public Tensor Slice(Tensor flat, int index) => flat.narrow(0, Starts[index], Groups[index]);
     }
 
     /// <summary>A checked batch of layers and their segments of the concatenated group scores.</summary>
@@ -318,7 +197,7 @@ public static partial class TorchMaskEngine
             {
                 var layer = layers[index];
                 values[index] = layer.Weight.detach().to(ScalarType.Float32);
-                var scores = GroupScores(values[index], magnitudes: true, Reducer.Mean, existingMask: null, layer.Dims);
+                var scores = TorchScoring.GroupScores(values[index], magnitudes: true, Reducer.Mean, existingMask: null, layer.Dims);
                 GroupShapes[index] = scores.shape;
                 flat[index] = scores.flatten();
             }
@@ -331,7 +210,7 @@ public static partial class TorchMaskEngine
                 for (var index = 0; index < layers.Count; index++)
                 {
                     var layer = layers[index];
-                    ThrowIfNaN(flat[index], () => MaskPlan.NaNWeightMessage(FirstNaN(values[index]), IntShape(layer.Weight)), layer.LayerName);
+                    TorchScoring.ThrowIfNaN(flat[index], () => MaskPlan.NaNWeightMessage(TorchScoring.FirstNaN(values[index]), IntShape(layer.Weight)), layer.LayerName);
                 }
             }
 
@@ -339,7 +218,7 @@ public static partial class TorchMaskEngine
         }
 
         /// <summary>1 for each kept group and 0 for each pruned one, every layer's groups after the previous layer's.</summary>
-        public Tensor SelectKept(BatchSelection selection) => TorchMaskEngine.SelectKept(segments, Score(), selection);
+        public Tensor SelectKept(BatchSelection selection) => TorchSelection.KeepAllButLowest(segments, Score(), selection);
 
         /// <summary>Layer <paramref name="index"/>'s slice of a flat per-group tensor.</summary>
         public Tensor Keep(Tensor keep, int index) => segments.Slice(keep, index);

@@ -45,14 +45,7 @@ namespace Zoo.Training
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks()
-        {
-            Conv1Pruning.UpdateMask();
-            Conv2Pruning.UpdateMask();
-            Fc1Pruning.UpdateMask();
-            Fc2Pruning.UpdateMask();
-            Fc3Pruning.UpdateMask();
-        }
+        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -68,6 +61,10 @@ namespace Zoo.Training
         /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruneSettings? GlobalSettings => null;
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

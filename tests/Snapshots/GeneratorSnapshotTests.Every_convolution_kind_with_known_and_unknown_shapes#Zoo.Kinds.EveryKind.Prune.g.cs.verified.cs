@@ -75,19 +75,7 @@ namespace Zoo.Kinds
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks()
-        {
-            Conv1dPruning.UpdateMask();
-            Conv3dPruning.UpdateMask();
-            Up1dPruning.UpdateMask();
-            Up2dPruning.UpdateMask();
-            Up3dPruning.UpdateMask();
-            Sized1dPruning.UpdateMask();
-            Sized3dPruning.UpdateMask();
-            SizedUp1dPruning.UpdateMask();
-            SizedUp2dPruning.UpdateMask();
-            SizedUp3dPruning.UpdateMask();
-        }
+        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -108,6 +96,10 @@ namespace Zoo.Kinds
         /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruneSettings? GlobalSettings => null;
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

@@ -39,7 +39,7 @@ namespace Zoo.Global
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks() => global::PruneSharp.PrunedLayer.ComputeGlobalMasks(PrunedLayers, 0.4);
+        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -54,6 +54,10 @@ namespace Zoo.Global
         /// <summary>Global: <see cref="ComputeMasks"/> ranks the groups of every pruned layer together.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Global;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruneSettings? GlobalSettings { get; } = new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Filter, 0.4);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

@@ -65,17 +65,7 @@ namespace Zoo.Assigned
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public void ComputeMasks()
-            {
-                StemPruning.UpdateMask();
-                VolumePruning.UpdateMask();
-                HeadPruning.UpdateMask();
-                DisagreedPruning.UpdateMask();
-                TwicePruning.UpdateMask();
-                RebuiltPruning.UpdateMask();
-                InitializedAndAssignedPruning.UpdateMask();
-                LazyPruning.UpdateMask();
-            }
+            public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -94,6 +84,10 @@ namespace Zoo.Assigned
             /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
             public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
+            /// <inheritdoc/>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public global::PruneSharp.PruneSettings? GlobalSettings => null;
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

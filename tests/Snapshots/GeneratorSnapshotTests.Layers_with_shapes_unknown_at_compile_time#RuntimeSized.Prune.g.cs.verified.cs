@@ -25,11 +25,7 @@ partial class RuntimeSized : global::PruneSharp.IPrunableModule
 
     /// <inheritdoc/>
     [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-    public void ComputeMasks()
-    {
-        FeaturesPruning.UpdateMask();
-        HeadPruning.UpdateMask();
-    }
+    public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
 
     /// <inheritdoc/>
     [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -42,6 +38,10 @@ partial class RuntimeSized : global::PruneSharp.IPrunableModule
     /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
     public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
+    /// <inheritdoc/>
+    [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+    public global::PruneSharp.PruneSettings? GlobalSettings => null;
 
     /// <inheritdoc/>
     [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

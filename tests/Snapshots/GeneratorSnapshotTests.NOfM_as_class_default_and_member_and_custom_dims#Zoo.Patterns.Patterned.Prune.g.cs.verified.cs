@@ -45,14 +45,7 @@ namespace Zoo.Patterns
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks()
-        {
-            Fc1Pruning.UpdateMask();
-            UpPruning.UpdateMask();
-            ConvPruning.UpdateMask();
-            VolumePruning.UpdateMask();
-            Fc2Pruning.UpdateMask();
-        }
+        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -68,6 +61,10 @@ namespace Zoo.Patterns
         /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruneSettings? GlobalSettings => null;
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

@@ -35,12 +35,7 @@ namespace Zoo.Vision
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public void ComputeMasks()
-            {
-                PointwisePruning.UpdateMask();
-                GroupedPruning.UpdateMask();
-                ClassifierPruning.UpdateMask();
-            }
+            public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -54,6 +49,10 @@ namespace Zoo.Vision
             /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
             public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
+            /// <inheritdoc/>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public global::PruneSharp.PruneSettings? GlobalSettings => null;
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

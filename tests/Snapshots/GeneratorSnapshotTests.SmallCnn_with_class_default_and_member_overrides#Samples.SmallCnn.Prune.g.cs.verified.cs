@@ -33,12 +33,7 @@ namespace Samples
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks()
-        {
-            Conv1Pruning.UpdateMask();
-            Conv2Pruning.UpdateMask();
-            Fc1Pruning.UpdateMask();
-        }
+        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -52,6 +47,10 @@ namespace Samples
         /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruneSettings? GlobalSettings => null;
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

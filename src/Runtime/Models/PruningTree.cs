@@ -32,6 +32,11 @@ public sealed class PruningTree : IPrunableModule
         _layers = resolved.Layers;
         PruningScope = resolved.Scope;
         GlobalSparsity = resolved.Scope == PruningScope.Global ? resolved.GlobalSparsity : null;
+
+        // A generated model's class-level declaration carries the schedule too; a tree's own target is one-shot.
+        GlobalSettings = GlobalSparsity is not { } target ? null
+            : (model as IPrunableModule)?.GlobalSettings is { } declared && declared.Sparsity == target ? declared
+            : new PruneSettings(Granularity.Weight, target);
         OutputLayerName = resolved.OutputLayerName;
     }
 
@@ -63,17 +68,23 @@ public sealed class PruningTree : IPrunableModule
     public double? GlobalSparsity { get; }
 
     /// <summary>
+    /// Under global scope, the model-wide declaration: <see cref="GlobalSparsity"/>, with the root class's schedule where
+    /// its generated class-level declaration gives one (one-shot otherwise; the granularity is not used). Null under local scope.
+    /// </summary>
+    public PruneSettings? GlobalSettings { get; }
+
+    /// <summary>
     /// The model's output layer (the last prunable layer in its depth-first module order), which class and container
     /// declarations leave alone unless they opt in; <see langword="null"/> when the model has no prunable layer.
     /// </summary>
     public string? OutputLayerName { get; }
 
     /// <summary>
-    /// Computes every layer's mask: each at its declared sparsity under local scope, or all ranked together towards
-    /// <see cref="GlobalSparsity"/> under global scope.
+    /// Computes every layer's mask in one model-level pass (<see cref="PruneSharp.MaskPass"/>): each at its declared
+    /// sparsity under local scope, or all ranked together towards <see cref="GlobalSparsity"/> under global scope.
     /// </summary>
     /// <exception cref="PruningException">A mask cannot be computed (the exception names the layer).</exception>
-    public void ComputeMasks() => MaskPass(_layers, PruningScope, GlobalSparsity ?? 0.0);
+    public void ComputeMasks() => PruneSharp.MaskPass.ComputeMasks(this);
 
     /// <inheritdoc/>
     public void ApplyMasks()
@@ -83,16 +94,4 @@ public sealed class PruningTree : IPrunableModule
 
     /// <inheritdoc/>
     public PruningReport GetSparsityReport() => PrunedLayer.Report(_layers);
-
-    /// <summary>The model-level mask pass, in one place: the pass of docs/architecture.md (rule 4) replaces it.</summary>
-    private static void MaskPass(PrunedLayer[] layers, PruningScope scope, double globalSparsity)
-    {
-        if (scope == PruningScope.Global)
-        {
-            PrunedLayer.ComputeGlobalMasks(layers, globalSparsity);
-            return;
-        }
-
-        foreach (var layer in layers) layer.UpdateMask();
-    }
 }

@@ -1,0 +1,123 @@
+using PruneSharp.Tests.Models;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PruneSharp.Tests;
+
+/// <summary>
+/// Hostile but fair input to a layer after its mask exists: a weight replaced by one of another shape or dtype, a
+/// weight on the meta device, a disposed model, a gradient of the wrong shape, activation statistics of another
+/// width. Each is a clear error naming the layer and what to do, thrown before anything changes.
+/// </summary>
+public sealed class LayerErrorTests
+{
+    [Fact]
+    public void A_weight_replaced_by_one_of_another_shape_is_named_by_UpdateMask_and_ApplyMask()
+    {
+        using var linear = nn.Linear(6, 4);
+        var layer = new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5), linear);
+        layer.UpdateMask();
+        linear.weight = new Parameter(randn(7, 6));
+
+        foreach (var call in new Action[] { layer.UpdateMask, layer.ApplyMask })
+        {
+            var error = Assert.Throws<PruningException>(call);
+            Assert.Equal("head", error.LayerName);
+            Assert.Contains("buffer has shape [4, 6], but the weight now has shape [7, 6]", error.Message);
+            Assert.Contains("Give the layer a new module", error.Message);
+        }
+
+        // Nothing changed: the mask is the one made for the old weight.
+        Assert.Equal([4L, 6L], layer.Mask!.shape);
+    }
+
+    [Fact]
+    public void A_model_converted_after_its_masks_were_made_is_named_with_both_dtypes_and_the_way_out()
+    {
+        // TorchSharp's .to() on a Linear or convolution converts its weight and bias but not the mask buffer.
+        using var model = new LinearRowModel();
+        model.ComputeMasks();
+        model.to(ScalarType.Float64);
+        foreach (var call in new Action[] { model.ComputeMasks, model.ApplyMasks })
+        {
+            var error = Assert.Throws<PruningException>(call);
+            Assert.Equal("a", error.LayerName);
+            Assert.Contains("buffer has dtype Float32, but the weight has dtype Float64", error.Message);
+            Assert.Contains("Convert the model to Float64 before its masks are made", error.Message);
+        }
+
+        // The way out the message gives: convert first; the masks are then made like the weights.
+        using var converted = new LinearRowModel();
+        converted.to(ScalarType.Float64);
+        converted.ComputeMasks();
+        converted.ApplyMasks();
+        Assert.All(converted.PrunedLayers, layer => Assert.Equal(ScalarType.Float64, layer.Mask!.dtype));
+    }
+
+    [Fact]
+    public void A_weight_on_the_meta_device_is_a_clear_error_and_gets_no_mask()
+    {
+        using var linear = nn.Linear(6, 4);
+        var layer = new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5), linear);
+        linear.weight = new Parameter(empty([4, 6], device: META));
+
+        var error = Assert.Throws<PruningException>(() => layer.UpdateMask());
+        Assert.Equal("head", error.LayerName);
+        Assert.Contains("meta device", error.Message);
+        Assert.Null(layer.Mask);
+        Assert.Contains("meta device", Assert.Throws<PruningException>(() => layer.CaptureInitialWeights()).Message);
+    }
+
+    [Fact]
+    public void A_disposed_model_is_named_by_every_member_that_reads_its_weight()
+    {
+        var model = new LinearRowModel();
+        var layer = model.APruning;
+        layer.UpdateMask();
+        model.Dispose();
+
+        foreach (var call in new Action[] { layer.UpdateMask, layer.ApplyMask, () => layer.Report(), layer.CaptureInitialWeights, model.ComputeMasks })
+        {
+            var error = Assert.Throws<PruningException>(call);
+            Assert.Equal("a", error.LayerName);
+            Assert.Contains("disposed", error.Message);
+        }
+    }
+
+    [Fact]
+    public void A_gradient_of_another_shape_than_the_weight_is_named_for_Taylor()
+    {
+        using var linear = nn.Linear(6, 4);
+        var layer = new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5) { Criterion = Criterion.Taylor }, linear);
+        using (var loss = linear.call(ones(2, 6)).sum()) loss.backward();
+
+        // The weight is resized in place after backward(): its gradient keeps the old shape.
+        using (no_grad()) linear.weight!.set_(randn(5, 6));
+        var error = Assert.Throws<PruningException>(() => layer.UpdateMask());
+        Assert.Equal("head", error.LayerName);
+        Assert.Contains("gradient has shape [4, 6]", error.Message);
+        Assert.Contains("weight of shape [5, 6]", error.Message);
+        Assert.Null(layer.Mask);
+    }
+
+    [Fact]
+    public void Activations_recorded_for_another_width_are_named_for_Wanda()
+    {
+        using var linear = nn.Linear(6, 4);
+        var layer = new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Weight, 0.5) { Criterion = Criterion.Wanda }, linear);
+        using (var input = ones(2, 6)) layer.RecordActivations(input);
+        linear.weight = new Parameter(randn(4, 8));
+
+        var error = Assert.Throws<PruningException>(() => layer.UpdateMask());
+        Assert.Contains("recorded for 6 input channels, but the layer now takes 8", error.Message);
+        Assert.Contains("ClearActivations()", error.Message);
+        using var wider = ones(2, 8);
+        Assert.Contains("ClearActivations()", Assert.Throws<PruningException>(() => layer.RecordActivations(wider)).Message);
+
+        layer.ClearActivations();
+        layer.RecordActivations(wider);
+        layer.UpdateMask();
+        Assert.Equal(0.5, layer.Report().MeasuredSparsity);
+    }
+}
