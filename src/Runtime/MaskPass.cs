@@ -17,7 +17,7 @@ namespace PruneSharp;
 /// per layer into the layer's own buffers; on the torch path (other devices and dtypes) per layer, then one NaN check
 /// and one batched selection per device; under global scope one ranking of every layer's groups. A NaN found here also
 /// leaves everything as it was. <b>Commit</b>: write every mask (creating the buffer at a layer's first update), the
-/// units' keep for the bias, the criterion's weight copies and the update counts. Nothing in the commit can fail.
+/// criterion's weight copies and the update counts. Nothing in the commit can fail.
 /// </para>
 /// <para>The rule the phases follow is in <c>docs/masks.md</c>; <c>docs/architecture.md</c> lists the parts.</para>
 /// </remarks>

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace PruneSharp.Tests;
 
 /// <summary>
-/// Hostile but fair input to a layer after its mask exists: a weight replaced by one of another shape or dtype, a
+/// Hostile but fair input to a layer after its mask exists: a weight replaced by one of another shape or a complex dtype, a
 /// weight on the meta device, a disposed model, a gradient of the wrong shape, activation statistics of another
 /// width. Each is a clear error naming the layer and what to do, thrown before anything changes.
 /// </summary>
@@ -33,26 +33,19 @@ public sealed class LayerErrorTests
     }
 
     [Fact]
-    public void A_model_converted_after_its_masks_were_made_is_named_with_both_dtypes_and_the_way_out()
+    public void A_model_converted_to_a_complex_type_after_its_masks_were_made_is_named_with_both_dtypes()
     {
-        // TorchSharp's .to() on a Linear or convolution converts its weight and bias but not the mask buffer.
+        // A mask follows its weight to another floating-point dtype (MaskConversionTests); a complex weight it cannot
+        // follow, and no mask is computed for one.
         using var model = new LinearRowModel();
         model.ComputeMasks();
-        model.to(ScalarType.Float64);
-        foreach (var call in new Action[] { model.ComputeMasks, model.ApplyMasks })
-        {
-            var error = Assert.Throws<PruningException>(call);
-            Assert.Equal("a", error.LayerName);
-            Assert.Contains("buffer has dtype Float32, but the weight has dtype Float64", error.Message);
-            Assert.Contains("Convert the model to Float64 before its masks are made", error.Message);
-        }
-
-        // The way out the message gives: convert first; the masks are then made like the weights.
-        using var converted = new LinearRowModel();
-        converted.to(ScalarType.Float64);
-        converted.ComputeMasks();
-        converted.ApplyMasks();
-        Assert.All(converted.PrunedLayers, layer => Assert.Equal(ScalarType.Float64, layer.Mask!.dtype));
+        model.to(ScalarType.ComplexFloat32);
+        var error = Assert.Throws<PruningException>(model.ApplyMasks);
+        Assert.Equal("a", error.LayerName);
+        Assert.Contains("buffer is Float32 on cpu, but the weight is ComplexFloat32 on cpu", error.Message);
+        Assert.Contains("a mask follows its weight to floating-point dtypes only", error.Message);
+        Assert.Contains("dtype ComplexFloat32; masks are computed for floating-point weights only", Assert.Throws<PruningException>(model.ComputeMasks).Message);
+        Assert.All(model.PrunedLayers, layer => Assert.Equal(ScalarType.Float32, layer.Mask!.dtype));
     }
 
     [Fact]

@@ -117,7 +117,7 @@ internal static class TorchLayerPass
         }
     }
 
-    /// <summary>Writes the mask (creating the buffer at the layer's first update), the unit keep, and advances the layer's state.</summary>
+    /// <summary>Writes the mask (creating the buffer at the layer's first update) and advances the layer's state.</summary>
     public static void Commit(ref LayerWork work)
     {
         var layer = work.Layer;
@@ -132,7 +132,6 @@ internal static class TorchLayerPass
         else
         {
             mask.copy_(TorchSelection.Expand(scores.Keep!, scores.Groups!.shape, scores.ViewShape!, mask.dtype).reshape(weight.shape));
-            if (layer.RemovesOutputUnits) state.SetUnitKeep(scores.Keep!.to(ScalarType.Float32).clone());
         }
 
         state.AfterUpdate(layer.Settings.Criterion, weight, onCpu: false, CpuLayerPass.LayerSparsity(in work));
