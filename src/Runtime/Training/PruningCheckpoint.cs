@@ -80,9 +80,12 @@ public static class PruningCheckpoint
     /// <summary>
     /// Loads a safetensors state dict (from PyTorch, or from <see cref="ExportSafetensors"/>) into
     /// <paramref name="model"/>. A mask in the file (<c>layer.weight_mask</c>, as <c>torch.nn.utils.prune</c> names
-    /// it) gives its layer a mask buffer; a file without masks (a dense PyTorch model) loads as it is. The header is
-    /// validated whole (<see cref="SafeTensorsHeader"/>) and every tensor's name, dtype and shape checked against the
-    /// model before any tensor is allocated; then as <see cref="Load{TModel}(TModel, string)"/>.
+    /// it) gives its layer a mask buffer; a file without masks (a dense PyTorch model) loads as it is. A module that
+    /// <c>torch.nn.utils.prune</c> pruned is saved as <c>layer.weight_orig</c> and <c>layer.weight_mask</c>, without
+    /// <c>layer.weight</c>: the layer's weight is then loaded as PyTorch computes it, <c>weight_orig × weight_mask</c>
+    /// (so the model computes what PyTorch's did), and its mask as the mask. The header is validated whole
+    /// (<see cref="SafeTensorsHeader"/>) and every tensor's name, dtype and shape checked against the model before any
+    /// tensor is allocated; then as <see cref="Load{TModel}(TModel, string)"/>.
     /// </summary>
     /// <exception cref="CheckpointException">The file is not valid safetensors, or does not fit the model; the model is unchanged.</exception>
     /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
@@ -91,7 +94,7 @@ public static class PruningCheckpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        Load(model, model.PrunedLayers, path, options, staged => ReadSafetensors(path, staged));
+        Load(model, model.PrunedLayers, path, options, staged => SafeTensorsImport.Read(path, staged));
     }
 
     /// <summary>Saves the state of the model <paramref name="tree"/> prunes, as <see cref="Save{TModel}"/> does.</summary>
@@ -167,45 +170,5 @@ public static class PruningCheckpoint
         var array = new PrunedLayer[layers.Count];
         for (var index = 0; index < array.Length; index++) array[index] = layers[index] ?? throw new ArgumentException($"Layer {index} of the model's pruned layers is null.", nameof(layers));
         return array;
-    }
-
-    private static void ReadSafetensors(string path, StagedState staged)
-    {
-        using var stream = SafeTensorsFile.OpenRead(path);
-        var header = SafeTensorsFile.ReadHeader(stream, path, (tensor, problem) => staged.Error(tensor, problem));
-
-        // Every claim of the header is checked against the model before any data is read or any tensor allocated.
-        var targets = new TargetTensor[header.Tensors.Count];
-        for (var index = 0; index < targets.Length; index++)
-        {
-            var entry = header.Tensors[index];
-            targets[index] = staged.Match(entry.Name, entry.ElementType, entry.DType, entry.ShapeArray);
-        }
-
-        staged.CheckComplete();
-        try
-        {
-            for (var index = 0; index < targets.Length; index++)
-            {
-                var entry = header.Tensors[index];
-                stream.Position = header.DataOffset + entry.DataStart;
-                var value = TensorBytes.AllocateStaging(entry.ShapeArray, entry.ElementType!.Value);
-                try
-                {
-                    TensorBytes.Fill(value, stream, null);
-                }
-                catch
-                {
-                    value.Dispose();
-                    throw;
-                }
-
-                staged.Accept(targets[index], value);
-            }
-        }
-        catch (EndOfStreamException exception)
-        {
-            throw staged.Error(null, "the file ended while it was read (did it change meanwhile?).", exception);
-        }
     }
 }
