@@ -50,8 +50,12 @@ internal static class TorchLayerPass
         }
     }
 
-    /// <summary>Local scope: one batched selection for <paramref name="members"/> (all on <paramref name="device"/>), each layer at its own count; N:M layers by runs.</summary>
-    public static void SelectLocal(Span<LayerWork> work, IReadOnlyList<int> members, Device device)
+    /// <summary>
+    /// Local scope: one batched selection (<paramref name="selection"/>, <see cref="BatchSelection.Auto"/> for the
+    /// device's default) for <paramref name="members"/> (all on <paramref name="device"/>), each layer at its own count;
+    /// N:M layers by runs.
+    /// </summary>
+    public static void SelectLocal(Span<LayerWork> work, IReadOnlyList<int> members, Device device, BatchSelection selection)
     {
         var grouped = new List<int>();
         foreach (var member in members)
@@ -80,7 +84,7 @@ internal static class TorchLayerPass
         }
 
         var segments = new Segments(groups, pruned, device);
-        var keep = TorchSelection.KeepAllButLowest(segments, flats.Length == 1 ? flats[0] : cat(flats, 0), TorchMaskEngine.ResolveSelection(BatchSelection.Auto, device));
+        var keep = TorchSelection.KeepAllButLowest(segments, flats.Length == 1 ? flats[0] : cat(flats, 0), TorchMaskEngine.ResolveSelection(selection, device));
         for (var index = 0; index < grouped.Count; index++) work[grouped[index]].Torch!.Keep = segments.Slice(keep, index);
     }
 
