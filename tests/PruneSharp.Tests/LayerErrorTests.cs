@@ -113,4 +113,64 @@ public sealed class LayerErrorTests
         layer.UpdateMask();
         Assert.Equal(0.5, layer.Report().MeasuredSparsity);
     }
+
+    [Fact]
+    public void A_layer_twice_in_one_pass_and_N_of_M_under_global_scope_are_argument_errors_naming_the_layer()
+    {
+        using var linear = nn.Linear(8, 4);
+        var layer = new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5), linear);
+        var twice = Assert.Throws<ArgumentException>(() => MaskPass.ComputeMasks([layer, layer], [0.5, 0.5]));
+        Assert.Contains("Layer 'head' appears twice in one mask pass", twice.Message);
+
+        var nOfM = new TestLayer("body", LayerKind.Linear, PruneSettings.NOfM(2, 4), nn.Linear(8, 4));
+        var global = Assert.Throws<ArgumentException>(() => MaskPass.ComputeGlobalMasks([layer, nOfM], 0.5));
+        Assert.Contains("Layer 'body' uses N:M sparsity", global.Message);
+        Assert.Null(layer.Mask);
+        Assert.Null(nOfM.Mask);
+    }
+
+    [Fact]
+    public void A_disposed_mask_buffer_is_named_and_nothing_is_written()
+    {
+        using var linear = nn.Linear(6, 4);
+        var layer = new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5), linear);
+        layer.UpdateMask();
+        layer.Mask!.Dispose();
+        using var before = linear.weight!.detach().clone();
+
+        foreach (var call in new Action[] { layer.UpdateMask, layer.ApplyMask, layer.EnsureMaskBuffer })
+        {
+            var error = Assert.Throws<PruningException>(call);
+            Assert.Equal("head", error.LayerName);
+            Assert.Contains("'weight_mask' buffer has been disposed", error.Message);
+        }
+
+        Assert.True(TensorAssert.Same(before, linear.weight!));
+    }
+
+    [Fact]
+    public void A_global_model_without_its_global_settings_is_named_where_they_are_needed()
+    {
+        using var linear = nn.Linear(6, 4);
+        var model = new GlobalWithoutSettings([new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5), linear)]);
+        Assert.Contains("GlobalWithoutSettings uses global scope but its GlobalSettings are null", Assert.Throws<InvalidOperationException>(() => MaskPass.ComputeMasks(model)).Message);
+        Assert.Contains("GlobalWithoutSettings uses global scope but its GlobalSettings are null", Assert.Throws<ArgumentException>(() => new Training.Sparsifier(model)).Message);
+        Assert.Null(model.PrunedLayers[0].Mask);
+    }
+
+    private sealed class GlobalWithoutSettings(IReadOnlyList<PrunedLayer> layers) : IPrunableModule
+    {
+        public IReadOnlyList<PrunedLayer> PrunedLayers => layers;
+
+        public PruningScope PruningScope => PruningScope.Global;
+
+        public void ComputeMasks() => MaskPass.ComputeMasks(this);
+
+        public void ApplyMasks()
+        {
+            foreach (var layer in layers) layer.ApplyMask();
+        }
+
+        public PruningReport GetSparsityReport() => PrunedLayer.Report(layers);
+    }
 }
