@@ -8,9 +8,8 @@ namespace PruneSharp;
 /// The first phase of a mask pass: everything about one layer that can be wrong is found here, before any layer is
 /// scored or any mask written. The weight (disposed, on the meta device, not floating point, of another shape than its
 /// code declares, empty), its mask (disposed, made for a weight of another shape, or left on a device or dtype it cannot
-/// follow), the criterion's
-/// inputs (a missing or misshapen gradient, missing or stale activation statistics) and the counts (a sparsity out of
-/// range or one that removes every group). Each error names the layer and says what to do.
+/// follow), the criterion's inputs (a missing or misshapen gradient, missing or stale activation statistics) and the
+/// counts (a sparsity out of range or one that removes every group). Each error names the layer and says what to do.
 /// </summary>
 internal static class LayerCheck
 {
