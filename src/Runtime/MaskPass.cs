@@ -17,7 +17,7 @@ namespace PruneSharp;
 /// per layer into the layer's own buffers; on the torch path (other devices and dtypes) per layer, then one NaN check
 /// and one batched selection per device; under global scope one ranking of every layer's groups. A NaN found here also
 /// leaves everything as it was. <b>Commit</b>: write every mask (creating the buffer at a layer's first update), the
-/// units' keep for the bias, the criterion's weight copies and the update counts. Nothing in the commit can fail.
+/// criterion's weight copies and the update counts. Nothing in the commit can fail.
 /// </para>
 /// <para>The rule the phases follow is in <c>docs/masks.md</c>; <c>docs/architecture.md</c> lists the parts.</para>
 /// </remarks>
@@ -63,6 +63,22 @@ public static class MaskPass
     }
 
     /// <summary>
+    /// As <see cref="ComputeMasks(IReadOnlyList{PrunedLayer}, IReadOnlyList{double})"/>, with the torch path's batched
+    /// selection forced to <paramref name="selection"/> instead of the device's default
+    /// (<see cref="TorchMaskEngine.ResolveSelection"/>): every method gives the same masks, so the tests and the device
+    /// check run each to compare them. The CPU fast path has one selection and ignores it.
+    /// </summary>
+    internal static void ComputeMasks(IReadOnlyList<PrunedLayer> layers, IReadOnlyList<double> sparsities, BatchSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        ArgumentNullException.ThrowIfNull(sparsities);
+        if (layers.Count != sparsities.Count) throw new ArgumentException($"There are {layers.Count} layers but {sparsities.Count} sparsities.", nameof(sparsities));
+        var sparsityArray = new double[sparsities.Count];
+        for (var index = 0; index < sparsityArray.Length; index++) sparsityArray[index] = sparsities[index];
+        Local(ToArray(layers), sparsityArray, selection);
+    }
+
+    /// <summary>
     /// Computes the masks of <paramref name="layers"/> with one ranking over all their groups (global scope): the
     /// <c>round-half-to-even(sparsity × all groups)</c> lowest-scoring groups are pruned, every layer keeping at least
     /// its best group. Ties prune the earlier layer, then the lower flat index, first.
@@ -81,7 +97,7 @@ public static class MaskPass
         Local(new ReadOnlySpan<PrunedLayer>(in layer), new ReadOnlySpan<double>(in sparsity));
 
     /// <summary>The local pass: each layer at its own sparsity.</summary>
-    internal static void Local(ReadOnlySpan<PrunedLayer> layers, ReadOnlySpan<double> sparsities)
+    internal static void Local(ReadOnlySpan<PrunedLayer> layers, ReadOnlySpan<double> sparsities, BatchSelection selection = BatchSelection.Auto)
     {
         if (layers.Length == 0) return;
         using var locks = LayerLocks.Enter(layers);
@@ -126,7 +142,7 @@ public static class MaskPass
             TorchLayerPass.ThrowIfAnyNaN(work, members, device);
         }
 
-        foreach (var members in byDevice.Values) TorchLayerPass.SelectLocal(work, members, work[members[0]].Weight.device);
+        foreach (var members in byDevice.Values) TorchLayerPass.SelectLocal(work, members, work[members[0]].Weight.device, selection);
         Commit(work);
     }
 

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -72,11 +71,6 @@ public abstract partial class PrunedLayer
     }
 
     /// <summary>The groups of <paramref name="dims"/> (on the mask viewed as <paramref name="viewSizes"/>) whose every element the mask zeroes.</summary>
-    private static long CountPrunedGroups(Tensor mask, long[] viewSizes, ReducedDims dims, Scalar zero)
-    {
-        var view = mask.reshape(viewSizes);
-        var reduced = Enumerable.Range(1, viewSizes.Length).Where(dims.Contains).Select(dim => (long)(dim - 1)).ToArray();
-        var kept = reduced.Length == 0 ? view : view.amax(reduced);
-        return kept.eq(zero).sum().item<long>();
-    }
+    private static long CountPrunedGroups(Tensor mask, long[] viewSizes, ReducedDims dims, Scalar zero) =>
+        LayerGeometry.GroupKeep(mask, viewSizes, dims).eq(zero).sum().item<long>();
 }

@@ -14,8 +14,10 @@ namespace PruneSharp;
 /// <para>
 /// PruneSharp's generator derives one sealed class per pruned layer from this one. The mask is stored on the layer
 /// as the buffer <see cref="MaskBufferName"/>, so it travels with the model's state dict. It is created like the weight
-/// (same dtype and device) at the first update; TorchSharp's <c>.to()</c> on a Linear or convolution moves only its
-/// weight and bias, so move or convert a model before its masks are made.
+/// (same dtype and device) at the first update. TorchSharp's <c>.to()</c> on a Linear or convolution moves only its
+/// weight and bias; the mask follows its weight to the weight's device and floating-point dtype (0 and 1 convert
+/// exactly) at the next call that reads it: a mask update, <see cref="ApplyMask"/>, <see cref="Report()"/>,
+/// <see cref="Mask"/>, <see cref="EnsureMaskBuffer"/>, a checkpoint save or load, <c>Compact()</c>.
 /// <see cref="UpdateMask(double)"/> is the model-level <see cref="MaskPass"/> over this one layer: a float32 CPU weight
 /// takes the span fast path, which allocates nothing on the managed heap once warm; any other device or floating-point
 /// dtype takes the TorchSharp path. Both give the same mask (<c>docs/masks.md</c> says when sums are exact).
@@ -148,16 +150,29 @@ public abstract partial class PrunedLayer
     /// </summary>
     public virtual ReadOnlySpan<long> DeclaredShape => default;
 
-    /// <summary>The layer's mask (its <see cref="MaskBufferName"/> buffer), or <see langword="null"/> before the first update.</summary>
+    /// <summary>
+    /// The layer's mask (its <see cref="MaskBufferName"/> buffer), or <see langword="null"/> before the first update. A
+    /// mask that a model's <c>.to()</c> left behind follows its weight's device and dtype when read here (see the remarks).
+    /// </summary>
     public Tensor? Mask
     {
         get
         {
             lock (State.Lock)
             {
-                return Layer.has_buffer(MaskBufferName) ? Layer.get_buffer(MaskBufferName) : null;
+                return CurrentMask();
             }
         }
+    }
+
+    /// <summary>
+    /// The mask buffer, moved or converted to its weight's device and dtype where it was left behind (a live weight with
+    /// values, of the mask's shape); the buffer as it is otherwise, or null. Called with the layer's lock held.
+    /// </summary>
+    internal Tensor? CurrentMask()
+    {
+        var weight = Weight;
+        return weight is { IsInvalid: false } && weight.device_type != DeviceType.META ? State.FindMask(Layer, weight) : MaskBuffer.Find(Layer);
     }
 
     /// <summary>
@@ -196,9 +211,13 @@ public abstract partial class PrunedLayer
     public static void ComputeGlobalMasks(IReadOnlyList<PrunedLayer> layers, double sparsity) => MaskPass.ComputeGlobalMasks(layers, sparsity);
 
     /// <summary>Multiplies the weight by the mask in place, so pruned weights are exactly zero; when
-    /// <see cref="RemovesOutputUnits"/>, the bias of every removed unit is zeroed too.</summary>
+    /// <see cref="RemovesOutputUnits"/>, the bias of every unit the mask removes whole is zeroed too.</summary>
+    /// <remarks>
+    /// The removed units are read from the mask in the buffer at each call, so a mask that a checkpoint loaded, that
+    /// <c>Compact()</c> sliced or that other code wrote zeroes exactly the biases of the units it removes.
+    /// </remarks>
     /// <exception cref="InvalidOperationException">No mask has been computed yet.</exception>
-    /// <exception cref="PruningException">The weight is disposed, or the mask no longer fits it (another shape, dtype or device).</exception>
+    /// <exception cref="PruningException">The weight is disposed, or the mask no longer fits it (another shape).</exception>
     public void ApplyMask()
     {
         lock (State.Lock)
@@ -209,25 +228,29 @@ public abstract partial class PrunedLayer
             using (no_grad())
             {
                 weight.mul_(mask);
-                if (State.UnitKeep is { } unitKeep && Bias is { IsInvalid: false } bias && bias.numel() == unitKeep.numel())
-                {
-                    if (unitKeep.device_type != bias.device_type || unitKeep.device_index != bias.device_index || unitKeep.dtype != bias.dtype)
-                    {
-                        State.SetUnitKeep(unitKeep.to(bias.dtype, bias.device));
-                        unitKeep = State.UnitKeep!;
-                    }
-
-                    bias.mul_(unitKeep);
-                }
+                if (RemovesOutputUnits && Bias is { IsInvalid: false } bias) ZeroRemovedUnits(bias, mask);
             }
         }
     }
 
+    /// <summary>Zeroes the bias of each output unit whose every weight <paramref name="mask"/> prunes.</summary>
+    private void ZeroRemovedUnits(Tensor bias, Tensor mask)
+    {
+        using var scope = NewDisposeScope();
+        var (viewShape, viewDims) = LayerGeometry.View(Name, Kind, ReducedDims, LayerGeometry.IntShape(mask), LayerGeometry.ConvolutionGroups(Layer));
+        var unitKeep = LayerGeometry.GroupKeep(mask, LayerGeometry.LongShape(viewShape), viewDims).flatten();
+
+        // A bias of another length than the units (replaced by other code) is left alone, as before any mask.
+        if (unitKeep.numel() != bias.numel()) return;
+        bias.mul_(unitKeep.to(bias.dtype, bias.device));
+    }
+
     /// <summary>
     /// Registers an all-ones mask buffer where the layer has none, so that a state dict holding masks (a checkpoint
-    /// of a pruned model) can be loaded into a fresh instance. Does nothing when the buffer exists and fits the weight.
+    /// of a pruned model) can be loaded into a fresh instance. Does nothing when the buffer exists and fits the weight;
+    /// a buffer that a model's <c>.to()</c> left on another device or dtype follows the weight.
     /// </summary>
-    /// <exception cref="PruningException">The weight is disposed, or the existing buffer no longer fits it.</exception>
+    /// <exception cref="PruningException">The weight is disposed, or the existing buffer no longer fits it (another shape).</exception>
     public void EnsureMaskBuffer()
     {
         lock (State.Lock)

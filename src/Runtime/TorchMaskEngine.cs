@@ -6,10 +6,16 @@ using static TorchSharp.torch;
 namespace PruneSharp;
 
 /// <summary>
-/// Computes magnitude masks with TorchSharp ops, on whatever device the weight lives (CPU or CUDA), by the same rule as
-/// <see cref="MaskPlan"/>: the two give identical masks for the same weights (see <c>docs/masks.md</c> for when sums
-/// are exact). It scores with <see cref="TorchScoring"/> and selects with <see cref="TorchSelection"/>, as the mask pass does.
+/// The magnitude mask of a bare tensor, with TorchSharp ops on whatever device it lives (CPU or CUDA), by the same rule
+/// as <see cref="MaskPlan"/> (its CPU-span counterpart): the two give identical masks for the same weights (see
+/// <c>docs/masks.md</c> for when sums are exact). It scores with <see cref="TorchScoring"/> and selects with
+/// <see cref="TorchSelection"/>, as the mask pass does.
 /// </summary>
+/// <remarks>
+/// A tensor has no layer: no criterion but magnitude, no existing mask, no state. The masks of layers (every criterion,
+/// held masks, one batched selection per device) come from the model-level <see cref="MaskPass"/> alone, which a
+/// model's <c>ComputeMasks()</c>, the <see cref="Training.Sparsifier"/> and <see cref="PrunedLayer.UpdateMask(double)"/> run.
+/// </remarks>
 public static partial class TorchMaskEngine
 {
     /// <summary>

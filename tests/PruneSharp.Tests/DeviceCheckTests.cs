@@ -39,8 +39,9 @@ public sealed class DeviceCheckTests
         Assert.All(shapes.Rows, row => Assert.Equal("54 / 54", row.Cells[6]));
         Assert.Equal(50.0, PrunedPercent(shapes.Rows.Single(row => row.Cells[0] == nameof(Granularity.Weight)).Cells[4]));
 
-        // Save → Load, export → import, CPU file → model, a refused load: every state-dict tensor compared.
-        Assert.Equal(4, checkpoints.Rows.Count);
+        // Save → Load, export → import, CPU file → model, a refused load, masks made before .to(): every state-dict tensor compared.
+        Assert.Equal(5, checkpoints.Rows.Count);
+        Assert.Equal("cpu Float64", checkpoints.Rows[4].Cells[3]);   // the masks made in float32 followed their weights
         Assert.All(checkpoints.Rows, row => Assert.True(row.Compared >= 16 && row.Mismatched == 0, string.Join(" | ", row.Cells)));
 
         // The timing path runs (its numbers are not asserted: timings belong to benchmarks).

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace PruneSharp.Tests;
 
 /// <summary>
-/// Hostile but fair input to a layer after its mask exists: a weight replaced by one of another shape or dtype, a
+/// Hostile but fair input to a layer after its mask exists: a weight replaced by one of another shape or a complex dtype, a
 /// weight on the meta device, a disposed model, a gradient of the wrong shape, activation statistics of another
 /// width. Each is a clear error naming the layer and what to do, thrown before anything changes.
 /// </summary>
@@ -33,26 +33,19 @@ public sealed class LayerErrorTests
     }
 
     [Fact]
-    public void A_model_converted_after_its_masks_were_made_is_named_with_both_dtypes_and_the_way_out()
+    public void A_model_converted_to_a_complex_type_after_its_masks_were_made_is_named_with_both_dtypes()
     {
-        // TorchSharp's .to() on a Linear or convolution converts its weight and bias but not the mask buffer.
+        // A mask follows its weight to another floating-point dtype (MaskConversionTests); a complex weight it cannot
+        // follow, and no mask is computed for one.
         using var model = new LinearRowModel();
         model.ComputeMasks();
-        model.to(ScalarType.Float64);
-        foreach (var call in new Action[] { model.ComputeMasks, model.ApplyMasks })
-        {
-            var error = Assert.Throws<PruningException>(call);
-            Assert.Equal("a", error.LayerName);
-            Assert.Contains("buffer has dtype Float32, but the weight has dtype Float64", error.Message);
-            Assert.Contains("Convert the model to Float64 before its masks are made", error.Message);
-        }
-
-        // The way out the message gives: convert first; the masks are then made like the weights.
-        using var converted = new LinearRowModel();
-        converted.to(ScalarType.Float64);
-        converted.ComputeMasks();
-        converted.ApplyMasks();
-        Assert.All(converted.PrunedLayers, layer => Assert.Equal(ScalarType.Float64, layer.Mask!.dtype));
+        model.to(ScalarType.ComplexFloat32);
+        var error = Assert.Throws<PruningException>(model.ApplyMasks);
+        Assert.Equal("a", error.LayerName);
+        Assert.Contains("buffer is Float32 on cpu, but the weight is ComplexFloat32 on cpu", error.Message);
+        Assert.Contains("a mask follows its weight to floating-point dtypes only", error.Message);
+        Assert.Contains("dtype ComplexFloat32; masks are computed for floating-point weights only", Assert.Throws<PruningException>(model.ComputeMasks).Message);
+        Assert.All(model.PrunedLayers, layer => Assert.Equal(ScalarType.Float32, layer.Mask!.dtype));
     }
 
     [Fact]
@@ -119,5 +112,65 @@ public sealed class LayerErrorTests
         layer.RecordActivations(wider);
         layer.UpdateMask();
         Assert.Equal(0.5, layer.Report().MeasuredSparsity);
+    }
+
+    [Fact]
+    public void A_layer_twice_in_one_pass_and_N_of_M_under_global_scope_are_argument_errors_naming_the_layer()
+    {
+        using var linear = nn.Linear(8, 4);
+        var layer = new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5), linear);
+        var twice = Assert.Throws<ArgumentException>(() => MaskPass.ComputeMasks([layer, layer], [0.5, 0.5]));
+        Assert.Contains("Layer 'head' appears twice in one mask pass", twice.Message);
+
+        var nOfM = new TestLayer("body", LayerKind.Linear, PruneSettings.NOfM(2, 4), nn.Linear(8, 4));
+        var global = Assert.Throws<ArgumentException>(() => MaskPass.ComputeGlobalMasks([layer, nOfM], 0.5));
+        Assert.Contains("Layer 'body' uses N:M sparsity", global.Message);
+        Assert.Null(layer.Mask);
+        Assert.Null(nOfM.Mask);
+    }
+
+    [Fact]
+    public void A_disposed_mask_buffer_is_named_and_nothing_is_written()
+    {
+        using var linear = nn.Linear(6, 4);
+        var layer = new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5), linear);
+        layer.UpdateMask();
+        layer.Mask!.Dispose();
+        using var before = linear.weight!.detach().clone();
+
+        foreach (var call in new Action[] { layer.UpdateMask, layer.ApplyMask, layer.EnsureMaskBuffer })
+        {
+            var error = Assert.Throws<PruningException>(call);
+            Assert.Equal("head", error.LayerName);
+            Assert.Contains("'weight_mask' buffer has been disposed", error.Message);
+        }
+
+        Assert.True(TensorAssert.Same(before, linear.weight!));
+    }
+
+    [Fact]
+    public void A_global_model_without_its_global_settings_is_named_where_they_are_needed()
+    {
+        using var linear = nn.Linear(6, 4);
+        var model = new GlobalWithoutSettings([new TestLayer("head", LayerKind.Linear, new PruneSettings(Granularity.Row, 0.5), linear)]);
+        Assert.Contains("GlobalWithoutSettings uses global scope but its GlobalSettings are null", Assert.Throws<InvalidOperationException>(() => MaskPass.ComputeMasks(model)).Message);
+        Assert.Contains("GlobalWithoutSettings uses global scope but its GlobalSettings are null", Assert.Throws<ArgumentException>(() => new Training.Sparsifier(model)).Message);
+        Assert.Null(model.PrunedLayers[0].Mask);
+    }
+
+    private sealed class GlobalWithoutSettings(IReadOnlyList<PrunedLayer> layers) : IPrunableModule
+    {
+        public IReadOnlyList<PrunedLayer> PrunedLayers => layers;
+
+        public PruningScope PruningScope => PruningScope.Global;
+
+        public void ComputeMasks() => MaskPass.ComputeMasks(this);
+
+        public void ApplyMasks()
+        {
+            foreach (var layer in layers) layer.ApplyMask();
+        }
+
+        public PruningReport GetSparsityReport() => PrunedLayer.Report(layers);
     }
 }

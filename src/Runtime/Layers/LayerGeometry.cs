@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -57,6 +58,24 @@ internal static class LayerGeometry
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The keep of each group that <paramref name="mask"/> (viewed as <paramref name="viewShape"/>, the shape
+    /// <see cref="View"/> gives) shows: 1 where some weight of the group is kept, 0 where the mask prunes the whole group;
+    /// of the view's shape with size 1 on the reduced dims (no leading dummy dim), in the caller's dispose scope. Groups
+    /// lie in flat-index order, so for a granularity that <see cref="RemovesWholeOutputUnits"/> they are the output units.
+    /// </summary>
+    public static Tensor GroupKeep(Tensor mask, long[] viewShape, ReducedDims viewDims)
+    {
+        var view = mask.reshape(viewShape);
+        var reduced = new List<long>(viewShape.Length);
+        for (var dim = 1; dim <= viewShape.Length; dim++)
+        {
+            if (viewDims.Contains(dim)) reduced.Add(dim - 1);
+        }
+
+        return reduced.Count == 0 ? view : view.amax(reduced.ToArray(), keepdim: true);
     }
 
     /// <summary>The input channels (input features of a <c>Linear</c>) of a layer of <paramref name="kind"/> with <paramref name="weight"/>.</summary>

@@ -9,14 +9,16 @@ namespace PruneSharp;
 /// <summary>
 /// What one layer remembers between mask updates: the mask buffer (created on the layer's module at the first update
 /// that succeeds), the weight copies the criteria compare with (initial and previous weights), the input statistics
-/// <see cref="Criterion.Wanda"/> scores with, the keep of each output unit (so <see cref="PrunedLayer.ApplyMask"/>
-/// zeroes the bias of removed units), the update count and the last sparsity. Also the lock that makes one thread at a
-/// time update the layer, and the CPU fast path's buffers.
+/// <see cref="Criterion.Wanda"/> scores with, the update count and the last sparsity. Also the lock that makes one thread
+/// at a time update the layer, and the CPU fast path's buffers. Nothing here is derived from the mask: what depends on
+/// it (the removed units whose bias <see cref="PrunedLayer.ApplyMask"/> zeroes, a report's counts) is read from the
+/// buffer when needed, so a mask that a load wrote, that compaction sliced or that other code changed is the one used.
 /// </summary>
 /// <remarks>
 /// Every member is called with <see cref="Lock"/> held. The mask pass reads this state while it checks and scores, and
-/// changes it only in its commit phase (<see cref="CreateMask"/>, <see cref="AfterUpdate"/>, <see cref="SetUnitKeep"/>),
-/// after every layer of the pass has been scored: a failed pass leaves it as it was.
+/// changes it only in its commit phase (<see cref="CreateMask"/>, <see cref="AfterUpdate"/>), after every layer of the pass
+/// has been scored: a failed pass leaves it as it was. The one change outside a commit is a mask following its weight
+/// to another device or dtype (<see cref="FindMask"/>), which keeps the mask's values.
 /// </remarks>
 internal sealed class LayerState
 {
@@ -26,7 +28,6 @@ internal sealed class LayerState
     private Tensor? _initial;
     private Tensor? _previous;
     private Tensor? _inputSquares;
-    private Tensor? _unitKeep;
 
     /// <summary>Held while the layer's state or mask is read or written: one thread at a time per layer.</summary>
     public Lock Lock { get; } = new();
@@ -50,14 +51,26 @@ internal sealed class LayerState
     public Tensor? InputSquares => _inputSquares;
 
     /// <summary>
-    /// The layer's mask buffer, or null when it has none. A reference is kept while it still fits the weight, since
-    /// looking the buffer up allocates; the module's buffer is the truth.
+    /// The layer's mask buffer, or null when it has none. A mask left on another device or in another floating-point
+    /// dtype than its weight (TorchSharp's <c>.to()</c> on a Linear or convolution moves only the weight and bias)
+    /// follows the weight here: it is converted (0 and 1 convert exactly, to every floating-point dtype) and replaces
+    /// the buffer, which keeps its name and place. A reference is kept while it still fits the weight, since looking
+    /// the buffer up allocates; the module's buffer is the truth.
     /// </summary>
     public Tensor? FindMask(nn.Module layer, Tensor weight)
     {
-        if (_mask is { IsInvalid: false } cached && LayerGeometry.SameDevice(cached, weight) && LayerGeometry.SameShape(cached, weight) && cached.dtype == weight.dtype) return cached;
-        return _mask = layer.has_buffer(PrunedLayer.MaskBufferName) ? layer.get_buffer(PrunedLayer.MaskBufferName) : null;
+        if (_mask is { IsInvalid: false } cached && Fits(cached, weight)) return cached;
+        var mask = MaskBuffer.Find(layer);
+        if (mask is { IsInvalid: false } && !Fits(mask, weight) && LayerGeometry.SameShape(mask, weight) && IsFloatingPoint(weight.dtype))
+        {
+            mask = FollowWeight(layer, mask, weight);
+        }
+
+        return _mask = mask;
     }
+
+    /// <summary>Whether a mask buffer left on another device or dtype than its weight can follow it (see <see cref="FindMask"/>).</summary>
+    public static bool CanFollow(Tensor weight) => MaskBuffer.CanReplace && IsFloatingPoint(weight.dtype);
 
     /// <summary>Registers an all-ones mask shaped and placed like <paramref name="weight"/> on <paramref name="layer"/>; the layer has none.</summary>
     public Tensor CreateMask(nn.Module layer, Tensor weight)
@@ -129,27 +142,34 @@ internal sealed class LayerState
         LastSparsity = sparsity;
     }
 
-    /// <summary>The keep (1) or removal (0) of each output unit, for the bias; null where the groups are not whole units.</summary>
-    public Tensor? UnitKeep => _unitKeep is { IsInvalid: false } keep ? keep : null;
+    private static bool Fits(Tensor mask, Tensor weight) =>
+        LayerGeometry.SameDevice(mask, weight) && LayerGeometry.SameShape(mask, weight) && mask.dtype == weight.dtype;
 
-    /// <summary>Replaces the unit keep with <paramref name="keep"/>, which the state now owns.</summary>
-    public void SetUnitKeep(Tensor keep)
-    {
-        if (ReferenceEquals(keep, _unitKeep)) return;
-        _unitKeep?.Dispose();
-        _unitKeep = keep.DetachFromDisposeScope();
-    }
+    // dtype, unlike is_floating_point(), allocates nothing.
+    private static bool IsFloatingPoint(ScalarType dtype) => dtype is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Float16 or ScalarType.BFloat16;
 
-    /// <summary>A float32 CPU unit keep of <paramref name="count"/> units, reused while it fits: the fast path writes it in place.</summary>
-    public Span<float> CpuUnitKeep(int count)
+    /// <summary>
+    /// Replaces <paramref name="mask"/> (of the weight's shape, on another device or dtype) with its copy on the weight's
+    /// device and dtype. The old tensor is disposed, as TorchSharp disposes a buffer its <c>.to()</c> replaces; where
+    /// the buffer cannot be replaced, the old one stays and the checks report the mismatch.
+    /// </summary>
+    private static Tensor FollowWeight(nn.Module layer, Tensor mask, Tensor weight)
     {
-        if (_unitKeep is not { IsInvalid: false } keep || keep.numel() != count || keep.device_type != DeviceType.CPU || keep.dtype != ScalarType.Float32)
+        Tensor moved;
+        using (no_grad())
         {
-            _unitKeep?.Dispose();
-            _unitKeep = keep = zeros(count, dtype: ScalarType.Float32).DetachFromDisposeScope();
+            using var scope = NewDisposeScope();
+            moved = mask.to(weight.dtype, weight.device).contiguous().DetachFromDisposeScope();
         }
 
-        return MemoryMarshal.Cast<byte, float>(keep.bytes);
+        if (!MaskBuffer.TryReplace(layer, moved))
+        {
+            moved.Dispose();
+            return mask;
+        }
+
+        mask.Dispose();
+        return moved;
     }
 
     private static Tensor? Fitting(Tensor? copy, Tensor weight)

@@ -33,8 +33,10 @@ public sealed class PruningTree : IPrunableModule
         PruningScope = resolved.Scope;
         GlobalSparsity = resolved.Scope == PruningScope.Global ? resolved.GlobalSparsity : null;
 
-        // A generated model's class-level declaration carries the schedule too; a tree's own target is one-shot.
+        // The schedule: the imperative entry's Global(sparsity, schedule, …), else a generated model's class-level
+        // declaration of the same sparsity, else one-shot.
         GlobalSettings = GlobalSparsity is not { } target ? null
+            : resolved.GlobalSettings is { } given ? given
             : (model as IPrunableModule)?.GlobalSettings is { } declared && declared.Sparsity == target ? declared
             : new PruneSettings(Granularity.Weight, target);
         OutputLayerName = resolved.OutputLayerName;
@@ -68,8 +70,10 @@ public sealed class PruningTree : IPrunableModule
     public double? GlobalSparsity { get; }
 
     /// <summary>
-    /// Under global scope, the model-wide declaration: <see cref="GlobalSparsity"/>, with the root class's schedule where
-    /// its generated class-level declaration gives one (one-shot otherwise; the granularity is not used). Null under local scope.
+    /// Under global scope, the model-wide declaration: <see cref="GlobalSparsity"/> with its schedule, the one
+    /// <see cref="PruningBuilder.Global(double, Schedule, double, double, int)"/> gave, else the root class's where its
+    /// generated class-level declaration gives one for the same sparsity, else one-shot (the granularity is not used).
+    /// A <see cref="Training.Sparsifier"/> follows it. Null under local scope.
     /// </summary>
     public PruneSettings? GlobalSettings { get; }
 

@@ -61,7 +61,6 @@ internal static class CpuLayerPass
             default:
                 var plan = work.Plan!;
                 plan.Expand(maskValues);
-                if (layer.RemovesOutputUnits) plan.KeptGroups.CopyTo(state.CpuUnitKeep(plan.GroupCount));
                 break;
         }
 

@@ -7,9 +7,9 @@ namespace PruneSharp;
 /// <summary>
 /// The first phase of a mask pass: everything about one layer that can be wrong is found here, before any layer is
 /// scored or any mask written. The weight (disposed, on the meta device, not floating point, of another shape than its
-/// code declares, empty), its mask (disposed, or made for a weight of another shape, dtype or device), the criterion's
-/// inputs (a missing or misshapen gradient, missing or stale activation statistics) and the counts (a sparsity out of
-/// range or one that removes every group). Each error names the layer and says what to do.
+/// code declares, empty), its mask (disposed, made for a weight of another shape, or left on a device or dtype it cannot
+/// follow), the criterion's inputs (a missing or misshapen gradient, missing or stale activation statistics) and the
+/// counts (a sparsity out of range or one that removes every group). Each error names the layer and says what to do.
 /// </summary>
 internal static class LayerCheck
 {
@@ -144,24 +144,21 @@ internal static class LayerCheck
             throw new PruningException(name, $"{buffer} has been disposed (was the model disposed?). Build the model again and load its checkpoint.");
         }
 
-        if (!LayerGeometry.SameDevice(mask, weight))
-        {
-            throw new PruningException(name, $"{buffer} is on {mask.device}, but the weight is on {weight.device}: {MovedWithoutMask} Move the model to {weight.device} before its masks are made.");
-        }
-
         if (!LayerGeometry.SameShape(mask, weight))
         {
             throw new PruningException(name, $"{buffer} has shape {MaskPlan.FormatShape(mask.shape)}, but the weight now has shape {MaskPlan.FormatShape(weight.shape)}: the weight was replaced by one of another shape after the mask was made, and a mask cannot follow it there. Give the layer a new module (a new module has no mask), or load a checkpoint saved with this shape.");
         }
 
-        if (mask.dtype != weight.dtype)
+        // A mask of the weight's shape follows it to its device and floating-point dtype (LayerState.FindMask): a
+        // mismatch left here is one it cannot follow.
+        if (!LayerGeometry.SameDevice(mask, weight) || mask.dtype != weight.dtype)
         {
-            throw new PruningException(name, $"{buffer} has dtype {mask.dtype}, but the weight has dtype {weight.dtype}: {MovedWithoutMask} Convert the model to {weight.dtype} before its masks are made.");
+            var why = LayerState.CanFollow(weight)
+                ? "this TorchSharp version keeps a module's buffers where PruneSharp cannot replace them (PruneSharp supports TorchSharp 0.107), so the mask could not follow its weight. Move or convert the model before its masks are made."
+                : $"a mask follows its weight to floating-point dtypes only, and masks are computed for floating-point weights only (was the model converted to {weight.dtype}?).";
+            throw new PruningException(name, $"{buffer} is {mask.dtype} on {mask.device}, but the weight is {weight.dtype} on {weight.device}: {why}");
         }
     }
-
-    /// <summary>Why a mask can be left behind: TorchSharp 0.107's Linear and convolution modules override <c>_to</c> and convert only their weight and bias.</summary>
-    private const string MovedWithoutMask = "the weight was moved or converted without the mask (TorchSharp's .to() on a Linear or convolution layer moves its weight and bias, not its other buffers).";
 
     /// <summary>The criterion's inputs, checked: a gradient of the weight's shape for Taylor, statistics of its input channels for Wanda.</summary>
     private static CriterionInputs CheckedInputs(PrunedLayer layer, Tensor weight, long convolutionGroups)

@@ -50,8 +50,12 @@ internal static class TorchLayerPass
         }
     }
 
-    /// <summary>Local scope: one batched selection for <paramref name="members"/> (all on <paramref name="device"/>), each layer at its own count; N:M layers by runs.</summary>
-    public static void SelectLocal(Span<LayerWork> work, IReadOnlyList<int> members, Device device)
+    /// <summary>
+    /// Local scope: one batched selection (<paramref name="selection"/>, <see cref="BatchSelection.Auto"/> for the
+    /// device's default) for <paramref name="members"/> (all on <paramref name="device"/>), each layer at its own count;
+    /// N:M layers by runs.
+    /// </summary>
+    public static void SelectLocal(Span<LayerWork> work, IReadOnlyList<int> members, Device device, BatchSelection selection)
     {
         var grouped = new List<int>();
         foreach (var member in members)
@@ -80,7 +84,7 @@ internal static class TorchLayerPass
         }
 
         var segments = new Segments(groups, pruned, device);
-        var keep = TorchSelection.KeepAllButLowest(segments, flats.Length == 1 ? flats[0] : cat(flats, 0), TorchMaskEngine.ResolveSelection(BatchSelection.Auto, device));
+        var keep = TorchSelection.KeepAllButLowest(segments, flats.Length == 1 ? flats[0] : cat(flats, 0), TorchMaskEngine.ResolveSelection(selection, device));
         for (var index = 0; index < grouped.Count; index++) work[grouped[index]].Torch!.Keep = segments.Slice(keep, index);
     }
 
@@ -117,7 +121,7 @@ internal static class TorchLayerPass
         }
     }
 
-    /// <summary>Writes the mask (creating the buffer at the layer's first update), the unit keep, and advances the layer's state.</summary>
+    /// <summary>Writes the mask (creating the buffer at the layer's first update) and advances the layer's state.</summary>
     public static void Commit(ref LayerWork work)
     {
         var layer = work.Layer;
@@ -132,7 +136,6 @@ internal static class TorchLayerPass
         else
         {
             mask.copy_(TorchSelection.Expand(scores.Keep!, scores.Groups!.shape, scores.ViewShape!, mask.dtype).reshape(weight.shape));
-            if (layer.RemovesOutputUnits) state.SetUnitKeep(scores.Keep!.to(ScalarType.Float32).clone());
         }
 
         state.AfterUpdate(layer.Settings.Criterion, weight, onCpu: false, CpuLayerPass.LayerSparsity(in work));

@@ -235,13 +235,18 @@ public sealed class Sparsifier : IDisposable
     /// <summary>
     /// Copies the captured parameters back into the model and re-applies every layer's current mask, so pruned
     /// weights stay exactly zero and kept weights return to their captured values. Every captured tensor is checked
-    /// against the model before any is copied, so a rewind that throws has changed nothing.
+    /// against the model before any is copied, so a rewind that throws has changed nothing. The layers' locks are held
+    /// from the checks to the last mask applied, as a mask pass holds them.
     /// </summary>
     /// <exception cref="InvalidOperationException">No rewind point was captured, or a captured parameter is no longer
     /// in the model or changed shape or dtype since (the message names it).</exception>
     public void Rewind()
     {
         var point = _rewindPoint ?? throw new InvalidOperationException("There is no rewind point: call CaptureRewindPoint() at the epoch or step to rewind to first.");
+
+        // The layers' locks, in the mask pass's order, from the checks to the last mask applied: a pass on another
+        // thread sees the weights before the rewind or after it, never some layers rewound and others not.
+        using var locks = LayerLocks.Enter(_layers);
         var parameters = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, parameter) in Parameters()) parameters.TryAdd(name, parameter);
         var targets = new Tensor[point.Length];
