@@ -37,6 +37,7 @@ internal static class CheckpointChecks
                     },
                     model => PruningCheckpoint.Load(model, file)),
                 Refused(device, dtype, mismatches, file),
+                MovedAfterMasks(device, dtype, mismatches, file),
             };
             return new CheckTable($"Checkpoints of the [Prune] model on {device}", ["load", "tensors", "identical", "masks on"], rows);
         }
@@ -87,6 +88,50 @@ internal static class CheckpointChecks
         var (compared, differing) = Compare(name, before, model, mismatches);
         differing += refused ? 0 : 1;
         var maskDevices = string.Join(", ", model.PrunedLayers.Select(layer => layer.Mask?.device.ToString() ?? "none").Distinct());
+        return new CheckRow([name, compared.ToString(), $"{compared - differing} / {compared}", maskDevices], compared, differing);
+    }
+
+    /// <summary>
+    /// Masks made on the CPU in float32 (the fast path), then the model moved and converted with TorchSharp's
+    /// <c>.to(device, dtype)</c>, which leaves the mask buffers behind: each mask follows its weight at the next call.
+    /// The moved model, after applying its masks and one more mask update on the device, equals a model that was on
+    /// the device from the start; and its checkpoint loads into a fresh device model.
+    /// </summary>
+    private static CheckRow MovedAfterMasks(Device device, ScalarType dtype, List<string> mismatches, string file)
+    {
+        const string name = "masks made on the CPU, then .to() → apply, update, Save → Load";
+        using var moved = new CheckModel(CPU, ScalarType.Float32);
+        using var reference = new CheckModel(device, dtype);
+        using (no_grad())
+        {
+            // Multiples of 1/64: every group sum is exact, so the CPU fast path and the device give identical masks.
+            foreach (var layer in moved.PrunedLayers)
+            {
+                using var grid = randint(-64, 65, layer.Weight.shape, dtype: ScalarType.Float32);
+                using var scaled = grid.div(64);
+                layer.Weight.copy_(scaled);
+            }
+        }
+
+        CopyState(moved, reference);
+        moved.ComputeMasks();
+        moved.to(device, dtype);
+        reference.ComputeMasks();
+        foreach (var model in new[] { moved, reference })
+        {
+            model.ApplyMasks();
+            MaskPass.ComputeMasks(model.PrunedLayers, [0.75, 0.6]);
+            model.ApplyMasks();
+        }
+
+        var (compared, differing) = Compare(name, reference, moved, mismatches);
+        PruningCheckpoint.Save(moved, file);
+        using var loaded = new CheckModel(device, dtype);
+        PruningCheckpoint.Load(loaded, file);
+        var (reloaded, reloadedDiffering) = Compare(name + " (reloaded)", moved, loaded, mismatches);
+        compared += reloaded;
+        differing += reloadedDiffering;
+        var maskDevices = string.Join(", ", moved.PrunedLayers.Select(layer => $"{layer.Mask!.device} {layer.Mask.dtype}").Distinct());
         return new CheckRow([name, compared.ToString(), $"{compared - differing} / {compared}", maskDevices], compared, differing);
     }
 

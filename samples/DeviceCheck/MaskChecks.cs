@@ -182,8 +182,8 @@ internal static class MaskChecks
 
     /// <summary>
     /// A network's shape set at every Conv2d granularity (the linear layer at its analogue), sparsity 0.5: each layer's
-    /// <see cref="PrunedLayer.UpdateMask()"/> on the device, and the batched path with each selection method, against
-    /// the CPU fast path.
+    /// <see cref="PrunedLayer.UpdateMask()"/> on the device, the model-level pass (a model's <c>ComputeMasks()</c>),
+    /// and that pass with its batched selection forced to each method, against the CPU fast path.
     /// </summary>
     public static CheckTable ShapeSet(MaskChecker checker, ShapeSetModules modules, string setName)
     {
@@ -200,35 +200,44 @@ internal static class MaskChecks
                 prunedWeights += pruned * modules.Shapes[index].Elements;
             }
 
-            var batched = new List<string>();
-            var compared = layerPath.Compared;
-            var mismatched = layerPath.Mismatched;
+            // The model-level pass over fresh layers (masks reset to all ones), as a [Prune] model's ComputeMasks() runs it.
+            var passLayers = modules.DeviceLayers(granularity);
+            new ShapeSetModel(passLayers).ComputeMasks();
+            var modelPass = new RowTally();
+            for (var index = 0; index < reference.Length; index++)
+            {
+                modelPass.Add(checker.Compare($"{setName} {granularity} {reference[index].Name} (model pass)", passLayers[index].Mask!, reference[index].Mask!, out var pruned), pruned);
+            }
+
+            var forced = new List<string>();
+            var compared = layerPath.Compared + modelPass.Compared;
+            var mismatched = layerPath.Mismatched + modelPass.Mismatched;
             foreach (var selection in new[] { BatchSelection.Sort, BatchSelection.Threshold })
             {
+                // The same pass over fresh layers, with its batched selection forced to each method in turn.
                 var tally = new RowTally();
-                var requests = onDevice.Select(layer => new MaskRequest(layer.Name, layer.Weight, layer.ReducedDims, layer.TargetSparsity)).ToArray();
-                var masks = TorchMaskEngine.ComputeMasks(requests, selection);
-                for (var index = 0; index < masks.Length; index++)
+                var selected = modules.DeviceLayers(granularity);
+                MaskPass.ComputeMasks(selected, selected.Select(layer => layer.TargetSparsity).ToArray(), selection);
+                for (var index = 0; index < selected.Length; index++)
                 {
-                    tally.Add(checker.Compare($"{setName} {granularity} {reference[index].Name} (batched, {selection})", masks[index], reference[index].Mask!, out var pruned), pruned);
-                    masks[index].Dispose();
+                    tally.Add(checker.Compare($"{setName} {granularity} {reference[index].Name} (one pass, {selection})", selected[index].Mask!, reference[index].Mask!, out var pruned), pruned);
                 }
 
-                batched.Add(tally.Identical);
+                forced.Add(tally.Identical);
                 compared += tally.Compared;
                 mismatched += tally.Mismatched;
             }
 
             var groups = reference.Select((layer, index) => GroupCount(modules.Shapes[index].Shape, layer.ReducedDims)).Sum();
             rows.Add(new CheckRow(
-                [granularity.ToString(), reference[0].ReducedDims.ToString(), reference[^1].Granularity.ToString(), groups.ToString("N0", CultureInfo.InvariantCulture), Percent(prunedWeights / modules.TotalWeights), layerPath.Identical, batched[0], batched[1]],
+                [granularity.ToString(), reference[0].ReducedDims.ToString(), reference[^1].Granularity.ToString(), groups.ToString("N0", CultureInfo.InvariantCulture), Percent(prunedWeights / modules.TotalWeights), layerPath.Identical, modelPass.Identical, forced[0], forced[1]],
                 compared,
                 mismatched));
         }
 
         return new CheckTable(
             $"{setName}: {modules.Shapes.Count} layers, {modules.TotalWeights:N0} weights, sparsity 0.5, on {checker.Device} ({checker.DType}) vs CPU fast path",
-            ["granularity", "conv dims", "fc as", "groups", "weights pruned", "UpdateMask, layer by layer", "batched, sort", "batched, kthvalue"],
+            ["granularity", "conv dims", "fc as", "groups", "weights pruned", "UpdateMask, layer by layer", "ComputeMasks(), one pass", "one pass, sort", "one pass, kthvalue"],
             rows);
     }
 

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace PruneSharp.DeviceCheck;
 
-/// <summary>Times one mask update of every layer of a shape set, per granularity, four ways.</summary>
+/// <summary>Times one mask update of every layer of a shape set, per granularity, five ways: layer by layer, the model-level pass (with the device's selection, then each selection forced), and the tensor-level engine.</summary>
 internal static class MaskTimings
 {
     /// <summary>
@@ -30,31 +30,25 @@ internal static class MaskTimings
         foreach (var granularity in granularities)
         {
             var layers = modules.TimedLayers(granularity);
-            var requests = layers.Select(layer => new MaskRequest(layer.Name, layer.Weight, layer.ReducedDims, layer.TargetSparsity)).ToArray();
-            var masks = layers.Select(layer => zeros_like(layer.Weight)).ToArray();
-            try
+            var sparsities = layers.Select(layer => layer.TargetSparsity).ToArray();
+            var updateMask = MedianMilliseconds(device, runs, () =>
             {
-                var updateMask = MedianMilliseconds(device, runs, () =>
-                {
-                    foreach (var layer in layers) layer.UpdateMask();
-                });
-                var computeMask = MedianMilliseconds(device, runs, () =>
-                {
-                    using var scope = NewDisposeScope();
-                    foreach (var layer in layers) TorchMaskEngine.ComputeMask(layer.Weight, layer.ReducedDims, layer.TargetSparsity, layer.Name);
-                });
-                var sort = MedianMilliseconds(device, runs, () => TorchMaskEngine.ComputeMasksInto(requests, masks, BatchSelection.Sort));
-                var threshold = MedianMilliseconds(device, runs, () => TorchMaskEngine.ComputeMasksInto(requests, masks, BatchSelection.Threshold));
-                var pyTorch = PyTorchEagerH100.TryGetValue(granularity, out var eager) ? $"{Milliseconds(eager.KthValue)} / {Milliseconds(eager.Sort)}" : "–";
-                rows.Add(new CheckRow(
-                    [granularity.ToString(), layers[^1].Granularity.ToString(), Milliseconds(updateMask), Milliseconds(computeMask), Milliseconds(sort), Milliseconds(threshold), pyTorch],
-                    0,
-                    0));
-            }
-            finally
+                foreach (var layer in layers) layer.UpdateMask();
+            });
+            var model = new ShapeSetModel(layers);
+            var modelPass = MedianMilliseconds(device, runs, model.ComputeMasks);
+            var computeMask = MedianMilliseconds(device, runs, () =>
             {
-                foreach (var mask in masks) mask.Dispose();
-            }
+                using var scope = NewDisposeScope();
+                foreach (var layer in layers) TorchMaskEngine.ComputeMask(layer.Weight, layer.ReducedDims, layer.TargetSparsity, layer.Name);
+            });
+            var sort = MedianMilliseconds(device, runs, () => MaskPass.ComputeMasks(layers, sparsities, BatchSelection.Sort));
+            var threshold = MedianMilliseconds(device, runs, () => MaskPass.ComputeMasks(layers, sparsities, BatchSelection.Threshold));
+            var pyTorch = PyTorchEagerH100.TryGetValue(granularity, out var eager) ? $"{Milliseconds(eager.KthValue)} / {Milliseconds(eager.Sort)}" : "–";
+            rows.Add(new CheckRow(
+                [granularity.ToString(), layers[^1].Granularity.ToString(), Milliseconds(updateMask), Milliseconds(modelPass), Milliseconds(computeMask), Milliseconds(sort), Milliseconds(threshold), pyTorch],
+                0,
+                0));
         }
 
         var note = device.type == DeviceType.CPU
@@ -62,7 +56,7 @@ internal static class MaskTimings
             : $"on {device} (float32), synchronized before and after each run";
         return new CheckTable(
             $"All-layers mask update, {setName} ({modules.Shapes.Count} layers), median of {runs} runs after one warm-up, ms, {note}",
-            ["granularity", "fc as", $"UpdateMask ×{modules.Shapes.Count}", $"ComputeMask ×{modules.Shapes.Count}", "batched, sort", "batched, kthvalue", "PyTorch eager H100: kthvalue / sort"],
+            ["granularity", "fc as", $"UpdateMask ×{modules.Shapes.Count}", "ComputeMasks(), one pass", $"ComputeMask ×{modules.Shapes.Count}", "one pass, sort", "one pass, kthvalue", "PyTorch eager H100: kthvalue / sort"],
             rows);
     }
 

@@ -85,6 +85,14 @@ internal static class Emitter
         code.Line($"public global::PruneSharp.PruningScope PruningScope => {GeneratedNames.TreeProperty}.PruningScope;");
         code.Line();
 
+        // Declared here, not read from the tree: PruningTree.Build reads the root's GlobalSettings while it is built.
+        code.Line("/// <inheritdoc/>");
+        code.Line(generatedCode);
+        code.Line(model.GlobalSettings is { } global
+            ? $"public global::PruneSharp.PruneSettings? GlobalSettings {{ get; }} = {Settings(global)};"
+            : "public global::PruneSharp.PruneSettings? GlobalSettings => null;");
+        code.Line();
+
         code.Line("/// <inheritdoc/>");
         code.Line(generatedCode);
         code.Line($"public global::PruneSharp.PruningReport GetSparsityReport() => {GeneratedNames.TreeProperty}.GetSparsityReport();");
@@ -98,7 +106,7 @@ internal static class Emitter
         code.Close();
     }
 
-    /// <summary><c>ComputeMasks()</c>: the model-level mask pass of the tree, in one place.</summary>
+    /// <summary><c>ComputeMasks()</c>: the model-level mask pass (<c>MaskPass</c>) over the tree, in one place.</summary>
     private static void EmitComputeMasks(CodeWriter code, string generatedCode)
     {
         code.Line("/// <inheritdoc/>");

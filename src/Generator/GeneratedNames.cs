@@ -16,6 +16,7 @@ internal static class GeneratedNames
         new("ApplyMasks", IsMethod: true),
         new("PruningScope", IsMethod: false),
         new("GetSparsityReport", IsMethod: true),
+        new("GlobalSettings", IsMethod: false),
         new(TreeField, IsMethod: false),
         new(TreeProperty, IsMethod: false),
     ];

@@ -63,7 +63,7 @@ internal static class LayerChecks
         if (context.Model.Scope == PruningScope.Local)
         {
             var removesAll = groups is { } count
-                ? Math.Round(declaration.Sparsity * count, MidpointRounding.ToEven) >= count
+                ? GroupCounts.RemovesEveryGroup(declaration.Sparsity, count)
                 : declaration.Sparsity >= 1.0;
             if (removesAll)
             {
@@ -108,39 +108,20 @@ internal static class LayerChecks
     {
         if (groupCounts.Count == 0 || groupCounts.Any(count => count is null)) return;
         var total = groupCounts.Sum(count => count!.Value);
-        var pruned = (long)Math.Round(classDefault.Sparsity * total, MidpointRounding.ToEven);
-        if (pruned <= total - groupCounts.Count) return;
-        var limit = FormatNumber((total - groupCounts.Count) / (double)total);
+        if (!GroupCounts.GlobalTakesLastGroups(classDefault.Sparsity, total, groupCounts.Count)) return;
+        var pruned = GroupCounts.Pruned(classDefault.Sparsity, total);
+        var limit = FormatNumber(GroupCounts.GloballyPrunable(total, groupCounts.Count) / (double)total);
         context.Report(DiagnosticDescriptors.GlobalSparsityTakesLastGroups, classDefault.SparsityLocation(context.CancellationToken), FormatNumber(classDefault.Sparsity), context.Model.Type.Name, pruned, total, groupCounts.Count, limit);
     }
 
     /// <summary>
-    /// The number of groups <paramref name="dims"/> splits the layer's weight into, as the runtime counts them; null where
-    /// the shape is unknown. A transposed convolution with groups is viewed as [groups, in/groups, out/groups, k...] with
-    /// the group axis never reduced.
+    /// The number of groups <paramref name="dims"/> splits the layer's weight into, as the runtime counts them
+    /// (<see cref="GroupCounts.Count"/>); null where the shape is unknown, unless the whole layer is one group.
     /// </summary>
     private static long? CountGroups(LayerKind kind, ReducedDims dims, LayerShape? shape)
     {
-        if (shape is null)
-        {
-            // Granularity.Layer is one group whatever the shape, except on a transposed convolution, whose groups count.
-            return dims == AllDims(kind) && !Granularities.IsTransposed(kind) ? 1 : null;
-        }
-
-        long count = 1;
-        for (var axis = 0; axis < shape.Weight.Length; axis++)
-        {
-            if (!dims.Contains(axis + 1)) count *= shape.Weight[axis];
-        }
-
-        if (Granularities.IsTransposed(kind) && dims.Contains(1)) count *= shape.Groups;
-        return count;
-    }
-
-    private static ReducedDims AllDims(LayerKind kind)
-    {
-        Granularities.TryGetReducedDims(kind, Granularity.Layer, out var all);
-        return all;
+        if (shape is null) return GroupCounts.ReducesEveryWeightDim(kind, dims) ? 1 : null;
+        return GroupCounts.Count(kind, dims, shape.Weight, shape.Groups);
     }
 }
 

@@ -35,6 +35,9 @@ internal sealed record ModelSpec(
 
     /// <summary>The scope the class declares (local without a class-level <c>[Prune]</c>).</summary>
     public PruningScope Scope => ClassRule?.Scope ?? PruningScope.Local;
+
+    /// <summary>Under global scope, the class-level declaration (the model-wide sparsity and its schedule); null under local scope.</summary>
+    public SettingsSpec? GlobalSettings => Scope == PruningScope.Global ? ClassRule!.Settings : null;
 }
 
 /// <summary>A type the model class is nested in.</summary>

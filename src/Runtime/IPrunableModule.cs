@@ -17,7 +17,17 @@ public interface IPrunableModule
     /// </summary>
     PruningScope PruningScope { get; }
 
-    /// <summary>Computes every pruned layer's mask at its declared sparsity and stores it with the layer (buffer <c>weight_mask</c>).</summary>
+    /// <summary>
+    /// Under <see cref="PruningScope.Global"/>: the class-level declaration, whose sparsity the layers are ranked
+    /// towards and whose schedule a <see cref="Training.Sparsifier"/> follows for the whole model. Null under local scope
+    /// (the default for implementations written by hand).
+    /// </summary>
+    PruneSettings? GlobalSettings => null;
+
+    /// <summary>
+    /// Computes every pruned layer's mask and stores it with the layer (buffer <c>weight_mask</c>): each at its declared
+    /// sparsity, or all ranked together under global scope. The generated implementation runs <see cref="MaskPass.ComputeMasks(IPrunableModule)"/>.
+    /// </summary>
     void ComputeMasks();
 
     /// <summary>Multiplies every pruned layer's weight by its mask, so pruned weights are exactly zero.</summary>

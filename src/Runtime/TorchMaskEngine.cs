@@ -6,9 +6,16 @@ using static TorchSharp.torch;
 namespace PruneSharp;
 
 /// <summary>
-/// Computes masks with TorchSharp ops, on whatever device the weight lives (CPU or CUDA), by the same rule as
-/// <see cref="MaskPlan"/>: the two give identical masks for the same weights.
+/// The magnitude mask of a bare tensor, with TorchSharp ops on whatever device it lives (CPU or CUDA), by the same rule
+/// as <see cref="MaskPlan"/> (its CPU-span counterpart): the two give identical masks for the same weights (see
+/// <c>docs/masks.md</c> for when sums are exact). It scores with <see cref="TorchScoring"/> and selects with
+/// <see cref="TorchSelection"/>, as the mask pass does.
 /// </summary>
+/// <remarks>
+/// A tensor has no layer: no criterion but magnitude, no existing mask, no state. The masks of layers (every criterion,
+/// held masks, one batched selection per device) come from the model-level <see cref="MaskPass"/> alone, which a
+/// model's <c>ComputeMasks()</c>, the <see cref="Training.Sparsifier"/> and <see cref="PrunedLayer.UpdateMask(double)"/> run.
+/// </remarks>
 public static partial class TorchMaskEngine
 {
     /// <summary>
@@ -32,12 +39,12 @@ public static partial class TorchMaskEngine
         CheckWeight(weight, dims, layerName);
         using var scope = NewDisposeScope();
         var values = weight.detach().to(ScalarType.Float32);
-        var scores = GroupScores(values, magnitudes: true, Reducer.Mean, existingMask: null, dims);
-        ThrowIfNaN(scores, () => MaskPlan.NaNWeightMessage(FirstNaN(values), IntShape(weight)), layerName);
+        var scores = TorchScoring.GroupScores(values, magnitudes: true, Reducer.Mean, existingMask: null, dims);
+        TorchScoring.ThrowIfNaN(scores, () => MaskPlan.NaNWeightMessage(TorchScoring.FirstNaN(values), IntShape(weight)), layerName);
         var groups = scores.numel();
         var pruned = prunedGroups = MaskPlan.PrunedGroupCount(layerName, sparsity, groups, dims);
         var keep = KeepAllButLowest(scores.flatten(), pruned);
-        return Expand(keep, scores.shape, weight.shape, weight.dtype).MoveToOuterDisposeScope();
+        return TorchSelection.Expand(keep, scores.shape, weight.shape, weight.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>Checks that <paramref name="weight"/> can be masked over <paramref name="dims"/>.</summary>
@@ -62,139 +69,9 @@ public static partial class TorchMaskEngine
         }
     }
 
-    /// <summary>
-    /// The float32 element scores of <paramref name="criterion"/>, with the same operations as <see cref="ElementScores"/>.
-    /// </summary>
-    internal static Tensor CriterionScores(Criterion criterion, Tensor weight, Tensor? other, Tensor? factors, ulong randomStream)
-    {
-        var w = weight.to(ScalarType.Float32);
-        var o = other?.to(ScalarType.Float32);
-        return criterion switch
-        {
-            Criterion.LargeFinal => w.abs(),
-            Criterion.SmallFinal => w.abs().neg(),
-            Criterion.SquaredFinal => w.mul(w),
-            Criterion.LargeInit => o!.abs(),
-            Criterion.SmallInit => o!.abs().neg(),
-            Criterion.LargeInitLargeFinal => minimum(o!.abs(), w.abs()),
-            Criterion.SmallInitSmallFinal => maximum(o!.abs(), w.abs()).neg(),
-            Criterion.MagnitudeIncrease or Criterion.UpdatingMagnitudeIncrease => w.abs().sub(o!.abs()),
-            Criterion.Movement or Criterion.UpdatingMovement => w.sub(o!).abs(),
-            Criterion.MovementMagnitude or Criterion.UpdatingMovementMagnitude => w.mul(w.sub(o!)).abs(),
-            Criterion.Taylor => w.mul(o!).square(),
-            Criterion.Wanda => w.abs().mul(factors!),
-            Criterion.Random => RandomScores(weight, randomStream),
-            _ => throw new ArgumentOutOfRangeException(nameof(criterion), criterion, $"Unknown criterion {criterion}."),
-        };
-    }
-
-    private static Tensor RandomScores(Tensor weight, ulong stream)
-    {
-        // Generated on the CPU with the same counter-based generator as the fast path, then moved: every device gets
-        // the same scores.
-        var values = new float[weight.numel()];
-        for (var index = 0; index < values.Length; index++) values[index] = ElementScores.RandomScore(stream, index);
-        return tensor(values, dtype: ScalarType.Float32).reshape(weight.shape).to(weight.device);
-    }
-
-    /// <summary>
-    /// One float64 score per group, shaped like the weight with a leading dummy dim and size 1 on every reduced dim:
-    /// the sum or mean of <paramref name="values"/> (of their magnitudes when <paramref name="magnitudes"/> is set).
-    /// Groups holding an element that <paramref name="existingMask"/> prunes score <c>-Inf</c>.
-    /// </summary>
-    internal static Tensor GroupScores(Tensor values, bool magnitudes, Reducer reducer, Tensor? existingMask, ReducedDims dims)
-    {
-        var rank = (int)values.dim();
-        var reduceAxes = Enumerable.Range(1, rank).Where(dims.Contains).Select(axis => (long)axis).ToArray();
-        var scores = (magnitudes ? values.abs() : values).to(ScalarType.Float64).unsqueeze(0);
-        var groupSize = 1L;
-        foreach (var axis in reduceAxes) groupSize *= values.size((int)axis - 1);
-        if (reduceAxes.Length > 0)
-        {
-            scores = scores.sum(reduceAxes, keepdim: true);
-            if (reducer == Reducer.Mean && groupSize > 1)
-            {
-                // Scalars are held in locals: TorchSharp passes their handles without keeping them alive, so a
-                // temporary one can be finalized during the native call.
-                using var divisor = ((double)groupSize).ToScalar();
-                scores = scores.div(divisor);
-            }
-        }
-
-        if (existingMask is not null)
-        {
-            var kept = existingMask.to(ScalarType.Float64).unsqueeze(0);
-            if (reduceAxes.Length > 0) kept = kept.sum(reduceAxes, keepdim: true);
-            using var size = ((double)groupSize).ToScalar();
-            using var lowest = double.NegativeInfinity.ToScalar();
-            scores = scores.masked_fill(kept.lt(size).logical_and(scores.isnan().logical_not()), lowest);
-        }
-
-        return scores;
-    }
-
-    /// <summary>Throws a <see cref="PruningException"/> with <paramref name="message"/>'s text when any score is NaN.</summary>
-    internal static void ThrowIfNaN(Tensor scores, Func<string> message, string layerName)
-    {
-        using var anyNaN = scores.isnan().any();
-        if (anyNaN.item<bool>()) throw new PruningException(layerName, message());
-    }
-
-    /// <summary>The flat index of the first NaN in <paramref name="values"/>, or -1.</summary>
-    internal static long FirstNaN(Tensor values)
-    {
-        using var scope = NewDisposeScope();
-        var found = values.isnan().flatten().nonzero();
-        return found.shape[0] == 0 ? -1 : found[0, 0].item<long>();
-    }
-
-    /// <summary>1 for each group kept, 0 for the <paramref name="pruned"/> lowest (ties: lower flat index first).</summary>
-    internal static Tensor KeepAllButLowest(Tensor flatScores, long pruned)
-    {
-        var keep = ones(flatScores.shape[0], dtype: ScalarType.Float32, device: flatScores.device);
-        if (pruned > 0)
-        {
-            // A stable ascending sort puts equal scores in flat-index order: the first `pruned` indices are exactly
-            // the groups the tie rule prunes.
-            var order = flatScores.sort(stable: true).Indices;
-            using var pruneValue = 0f.ToScalar();
-            keep.index_fill_(0, order.narrow(0, 0, pruned), pruneValue);
-        }
-
-        return keep;
-    }
-
-    /// <summary>Broadcasts one value per group (<paramref name="keep"/>, flat) to a contiguous mask of <paramref name="shape"/>.</summary>
-    internal static Tensor Expand(Tensor keep, long[] groupShape, long[] shape, ScalarType dtype)
-    {
-        var expandedShape = new long[shape.Length + 1];
-        expandedShape[0] = 1;
-        Array.Copy(shape, 0, expandedShape, 1, shape.Length);
-        return keep.to(dtype).reshape(groupShape).expand(expandedShape).squeeze(0).contiguous();
-    }
-
-    /// <summary>
-    /// The N:M mask of element <paramref name="scores"/>: in every run of <paramref name="m"/> along
-    /// <paramref name="inputAxis"/>, the <paramref name="m"/> − <paramref name="n"/> lowest are pruned (ties: lower index first).
-    /// </summary>
-    internal static Tensor NOfMMask(Tensor scores, Tensor? existingMask, int inputAxis, int n, int m)
-    {
-        var shape = scores.shape;
-        long outer = 1, inner = 1;
-        for (var axis = 0; axis < inputAxis; axis++) outer *= shape[axis];
-        for (var axis = inputAxis + 1; axis < shape.Length; axis++) inner *= shape[axis];
-        var runs = scores.reshape(outer, shape[inputAxis] / m, m, inner);
-        if (existingMask is not null)
-        {
-            using var zero = 0f.ToScalar();
-            using var lowest = float.NegativeInfinity.ToScalar();
-            runs = runs.masked_fill(existingMask.reshape(outer, shape[inputAxis] / m, m, inner).eq(zero), lowest);
-        }
-
-        var order = runs.sort(dim: 2, stable: true).Indices.narrow(2, 0, m - n);
-        var mask = ones_like(runs, dtype: ScalarType.Float32).scatter_(2, order, zeros_like(order, dtype: ScalarType.Float32));
-        return mask.reshape(shape);
-    }
+    /// <summary>1 for each group kept, 0 for the <paramref name="pruned"/> lowest (ties: lower flat index first): one segment of <see cref="TorchSelection"/>.</summary>
+    internal static Tensor KeepAllButLowest(Tensor flatScores, long pruned) =>
+        TorchSelection.KeepAllButLowest(new Segments([flatScores.shape[0]], [pruned], flatScores.device), flatScores, BatchSelection.Sort);
 
     internal static int[] IntShape(Tensor tensor) => tensor.shape.Select(size => (int)size).ToArray();
 }

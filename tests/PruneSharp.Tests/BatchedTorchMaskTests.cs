@@ -5,10 +5,12 @@ using static TorchSharp.torch;
 namespace PruneSharp.Tests;
 
 /// <summary>
-/// The batched torch path (<see cref="TorchMaskEngine.ComputeMasks(IReadOnlyList{MaskRequest}, BatchSelection)"/>)
-/// against the one-layer paths: for random batches of random shapes, dims and sparsities, with tie-heavy values
-/// (multiples of 1/8 from a small range, some +Inf), every selection method gives, for every layer, exactly the mask
-/// of <see cref="TorchMaskEngine.ComputeMask(Tensor, ReducedDims, double, string)"/> and of <see cref="MaskPlan"/>.
+/// The mask pass's batched torch selection, each method forced in turn
+/// (<see cref="MaskPass.ComputeMasks(IReadOnlyList{PrunedLayer}, IReadOnlyList{double}, BatchSelection)"/>), against
+/// the one-layer paths: for random batches of layers of every rank with random custom dims and sparsities, float64 and
+/// float16 (the torch path), with tie-heavy values (multiples of 1/8 from a small range, some ±Inf), every method gives,
+/// for every layer, exactly the mask of <see cref="TorchMaskEngine.ComputeMask(Tensor, ReducedDims, double, string)"/>
+/// and of <see cref="MaskPlan"/>.
 /// Every test holds its tensors (and Scalars) in a dispose scope (or <c>using</c>): TorchSharp 0.107 does not keep a
 /// tensor or Scalar alive while its handle is in a native call, so an unreferenced one could be finalized mid-call.
 /// </summary>
@@ -22,7 +24,7 @@ public sealed class BatchedTorchMaskTests
         from layerCount in Gen.Int[1, 6]
         from useFloat64 in Gen.Bool
         from seed in Gen.Int
-        select new BatchCase(layerCount, useFloat64 ? ScalarType.Float64 : ScalarType.Float32, seed);
+        select new BatchCase(layerCount, useFloat64 ? ScalarType.Float64 : ScalarType.Float16, seed);
 
     [Fact]
     public void Every_selection_gives_the_one_layer_masks_on_random_tie_heavy_batches()
@@ -68,45 +70,22 @@ public sealed class BatchedTorchMaskTests
     }
 
     [Fact]
-    public void Writing_into_existing_masks_gives_the_same_masks_in_their_dtype()
+    public void A_NaN_weight_is_the_one_layer_error_naming_its_layer()
     {
         using var scope = NewDisposeScope();
-        using var seven = 7.0.ToScalar();
-        var random = new Random(7);
-        var layers = new List<MaskRequest>();
-        var masks = new List<Tensor>();
-        for (var index = 0; index < 4; index++)
-        {
-            long[] shape = [3 + index, 4, 2, 2];
-            var weight = tensor(TieHeavyValues(random, (int)shape.Aggregate(1L, (a, b) => a * b))).reshape(shape);
-            layers.Add(new MaskRequest($"layer{index}", weight, ReducedDims.Of(3, 4), 0.4 + 0.1 * index));
-            masks.Add(full(shape, seven, dtype: index % 2 == 0 ? ScalarType.Float32 : ScalarType.Float64));
-        }
+        var alone = ThreeLayers();
+        alone[1].Weight[2, 1] = tensor(double.NaN);
+        var expected = Assert.Throws<PruningException>(() => alone[1].UpdateMask());
 
         foreach (var selection in Selections)
         {
-            TorchMaskEngine.ComputeMasksInto(layers, masks, selection);
-            for (var index = 0; index < layers.Count; index++)
-            {
-                var expected = TorchMaskEngine.ComputeMask(layers[index].Weight, layers[index].Dims, layers[index].Sparsity, layers[index].LayerName);
-                Assert.Equal(index % 2 == 0 ? ScalarType.Float32 : ScalarType.Float64, masks[index].dtype);
-                Assert.Equal(Values(expected), Values(masks[index]));
-            }
+            var layers = ThreeLayers();
+            layers[1].Weight[2, 1] = tensor(double.NaN);
+            var error = Assert.Throws<PruningException>(() => MaskPass.ComputeMasks(layers, layers.Select(layer => layer.TargetSparsity).ToArray(), selection));
+            Assert.Equal("second", error.LayerName);
+            Assert.Equal(expected.Message, error.Message);
+            Assert.All(layers, layer => Assert.Null(layer.Mask));
         }
-    }
-
-    [Theory]
-    [InlineData(BatchSelection.Sort)]
-    [InlineData(BatchSelection.Threshold)]
-    public void A_NaN_weight_is_the_one_layer_error_naming_its_layer(BatchSelection selection)
-    {
-        using var scope = NewDisposeScope();
-        var layers = ThreeLayers();
-        layers[1].Weight[2, 1] = tensor(float.NaN);
-        var expected = Assert.Throws<PruningException>(() => TorchMaskEngine.ComputeMask(layers[1].Weight, layers[1].Dims, layers[1].Sparsity, layers[1].LayerName));
-        var error = Assert.Throws<PruningException>(() => TorchMaskEngine.ComputeMasks(layers, selection));
-        Assert.Equal("second", error.LayerName);
-        Assert.Equal(expected.Message, error.Message);
     }
 
     [Fact]
@@ -114,49 +93,60 @@ public sealed class BatchedTorchMaskTests
     {
         using var scope = NewDisposeScope();
         var layers = ThreeLayers();
-        layers[2] = layers[2] with { Sparsity = 0.95 };   // 4 rows: round(3.8) = 4
-        var expected = Assert.Throws<PruningException>(() => TorchMaskEngine.ComputeMask(layers[2].Weight, layers[2].Dims, layers[2].Sparsity, layers[2].LayerName));
-        var error = Assert.Throws<PruningException>(() => TorchMaskEngine.ComputeMasks(layers));
+        var expected = Assert.Throws<PruningException>(() => layers[2].UpdateMask(0.95));   // 4 rows: round(3.8) = 4
+        var error = Assert.Throws<PruningException>(() => MaskPass.ComputeMasks(layers, [0.5, 0.4, 0.95], BatchSelection.Sort));
         Assert.Equal("third", error.LayerName);
         Assert.Equal(expected.Message, error.Message);
 
-        var outOfRange = Assert.Throws<ArgumentOutOfRangeException>(() => TorchMaskEngine.ComputeMasks([layers[0] with { Sparsity = 1.5 }]));
+        var outOfRange = Assert.Throws<ArgumentOutOfRangeException>(() => MaskPass.ComputeMasks(layers, [1.5, 0.4, 0.5], BatchSelection.Sort));
         Assert.Contains("first", outOfRange.Message, StringComparison.Ordinal);
+        Assert.All(layers, layer => Assert.Null(layer.Mask));
     }
 
     [Fact]
-    public void Masks_of_the_wrong_shape_or_count_are_errors_naming_the_layer()
+    public void An_empty_batch_changes_nothing_and_auto_means_threshold_on_the_cpu()
     {
-        using var scope = NewDisposeScope();
-        var layers = ThreeLayers();
-        var masks = layers.Select(layer => ones_like(layer.Weight)).ToList();
-        masks[1] = ones(3, 3);
-        var shape = Assert.Throws<ArgumentException>(() => TorchMaskEngine.ComputeMasksInto(layers, masks));
-        Assert.Contains("'second'", shape.Message, StringComparison.Ordinal);
-        Assert.Contains("[3, 3]", shape.Message, StringComparison.Ordinal);
-
-        var count = Assert.Throws<ArgumentException>(() => TorchMaskEngine.ComputeMasksInto(layers, masks.Take(2).ToList()));
-        Assert.Contains("3 layers but 2 masks", count.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void An_empty_batch_gives_no_masks_and_auto_means_threshold_on_the_cpu()
-    {
-        Assert.Empty(TorchMaskEngine.ComputeMasks([]));
+        MaskPass.ComputeMasks([], [], BatchSelection.Sort);
         Assert.Equal(BatchSelection.Threshold, TorchMaskEngine.ResolveSelection(BatchSelection.Auto, CPU));
         Assert.Equal(BatchSelection.Sort, TorchMaskEngine.ResolveSelection(BatchSelection.Auto, new Device(TorchSharp.DeviceType.CUDA, 0)));
         Assert.Equal(BatchSelection.Sort, TorchMaskEngine.ResolveSelection(BatchSelection.Sort, CPU));
     }
 
-    private static List<MaskRequest> ThreeLayers()
+    /// <summary>Three float64 Linear layers (the torch path): Weight granularity, then two at Row.</summary>
+    private static PrunedLayer[] ThreeLayers()
     {
         var random = new Random(3);
         return
         [
-            new MaskRequest("first", tensor(TieHeavyValues(random, 24)).reshape(6, 4), ReducedDims.Of(0), 0.5),
-            new MaskRequest("second", tensor(TieHeavyValues(random, 20)).reshape(5, 4), ReducedDims.Of(2), 0.4),
-            new MaskRequest("third", tensor(TieHeavyValues(random, 12)).reshape(4, 3), ReducedDims.Of(2), 0.5),
+            Layer("first", [6, 4], ReducedDims.Of(0), 0.5, TieHeavyValues(random, 24), ScalarType.Float64),
+            Layer("second", [5, 4], ReducedDims.Of(2), 0.4, TieHeavyValues(random, 20), ScalarType.Float64),
+            Layer("third", [4, 3], ReducedDims.Of(2), 0.5, TieHeavyValues(random, 12), ScalarType.Float64),
         ];
+    }
+
+    /// <summary>
+    /// A pruned layer whose weight has <paramref name="shape"/> (rank 2 to 5: a Linear, a Conv1d, a Conv2d, a Conv3d)
+    /// and <paramref name="values"/>, pruned over custom <paramref name="dims"/>.
+    /// </summary>
+    private static PrunedLayer Layer(string name, int[] shape, ReducedDims dims, double sparsity, float[] values, ScalarType dtype)
+    {
+        var (kind, module) = shape.Length switch
+        {
+            2 => (LayerKind.Linear, (nn.Module)nn.Linear(shape[1], shape[0])),
+            3 => (LayerKind.Conv1d, nn.Conv1d(shape[1], shape[0], shape[2])),
+            4 => (LayerKind.Conv2d, nn.Conv2d(shape[1], shape[0], (shape[2], shape[3]))),
+            5 => (LayerKind.Conv3d, nn.Conv3d(shape[1], shape[0], (shape[2], shape[3], shape[4]))),
+            _ => throw new ArgumentException($"no layer has a weight of rank {shape.Length}", nameof(shape)),
+        };
+        var weight = new TorchSharp.Modules.Parameter(tensor(values).reshape(shape.Select(size => (long)size).ToArray()).to(dtype).DetachFromDisposeScope(), requires_grad: false);
+        switch (module)
+        {
+            case TorchSharp.Modules.Linear linear: linear.weight = weight; break;
+            case TorchSharp.Modules.Convolution convolution: convolution.weight = weight; break;
+        }
+
+        var settings = new PruneSettings(Granularity.Custom, sparsity) { Dims = Enumerable.Range(0, shape.Length + 1).Where(dims.Contains).ToArray() };
+        return new TestLayer(name, kind, settings, module);
     }
 
     /// <summary>Multiples of 1/8 in [-1, 1] (17 values, so ties are everywhere), and now and then +Inf or −Inf.</summary>
@@ -191,12 +181,10 @@ public sealed class BatchedTorchMaskTests
         {
             using var scope = NewDisposeScope();
             var random = new Random(Seed);
-            var layers = new List<MaskRequest>();
-            var cpuValues = new List<float[]>();
-            var shapes = new List<int[]>();
+            var cases = new List<(int[] Shape, ReducedDims Dims, double Sparsity, float[] Values)>();
             for (var index = 0; index < LayerCount; index++)
             {
-                var rank = random.Next(1, 6);
+                var rank = random.Next(2, 6);
                 var shape = Enumerable.Range(0, rank).Select(_ => random.Next(1, 6)).ToArray();
                 var dimsList = Enumerable.Range(0, rank + 1).Where(_ => random.Next(3) == 0).ToArray();
                 var dims = ReducedDims.Of(dimsList.Length == 0 ? [random.Next(rank + 1)] : dimsList);
@@ -206,24 +194,21 @@ public sealed class BatchedTorchMaskTests
                 // A sparsity that keeps at least one group: the error case has tests of its own.
                 var sparsity = Math.Round(random.NextDouble() * 0.95, 2);
                 while (Math.Round(sparsity * groups, MidpointRounding.ToEven) >= groups) sparsity = Math.Round(sparsity / 2, 3);
-
-                var weight = tensor(values).reshape(shape.Select(size => (long)size).ToArray()).to(DType);
-                layers.Add(new MaskRequest($"layer{index}", weight, dims, sparsity));
-                cpuValues.Add(values);
-                shapes.Add(shape);
+                cases.Add((shape, dims, sparsity, values));
             }
 
             var expected = new float[LayerCount][];
             for (var index = 0; index < LayerCount; index++)
             {
-                var layer = layers[index];
-                var mask = TorchMaskEngine.ComputeMask(layer.Weight, layer.Dims, layer.Sparsity, layer.LayerName, out var pruned);
+                var (shape, dims, sparsity, values) = cases[index];
+                var weight = tensor(values).reshape(shape.Select(size => (long)size).ToArray()).to(DType);
+                var mask = TorchMaskEngine.ComputeMask(weight, dims, sparsity, $"layer{index}", out var pruned);
                 expected[index] = Values(mask);
 
                 // The CPU fast path agrees with the one-layer torch path (the values are exact in any summation order).
-                var plan = MaskPlan.Create(layer.LayerName, shapes[index], layer.Dims);
-                var planMask = new float[cpuValues[index].Length];
-                plan.Compute(cpuValues[index], layer.Sparsity, planMask);
+                var plan = MaskPlan.Create($"layer{index}", shape, dims);
+                var planMask = new float[values.Length];
+                plan.Compute(values, sparsity, planMask);
                 Assert.Equal(expected[index], planMask);
 
                 tally.LayersCompared++;
@@ -233,12 +218,15 @@ public sealed class BatchedTorchMaskTests
 
             foreach (var selection in Selections)
             {
-                var masks = TorchMaskEngine.ComputeMasks(layers, selection);
+                var layers = cases.Select((layerCase, index) => Layer($"layer{index}", layerCase.Shape, layerCase.Dims, layerCase.Sparsity, layerCase.Values, DType)).ToArray();
+                MaskPass.ComputeMasks(layers, cases.Select(layerCase => layerCase.Sparsity).ToArray(), selection);
                 for (var index = 0; index < LayerCount; index++)
                 {
-                    Assert.Equal(layers[index].Weight.shape, masks[index].shape);
-                    Assert.Equal(DType, masks[index].dtype);
-                    Assert.Equal(expected[index], Values(masks[index]));
+                    var mask = layers[index].Mask!;
+                    Assert.Equal(layers[index].Weight.shape, mask.shape);
+                    Assert.Equal(DType, mask.dtype);
+                    Assert.Equal(expected[index], Values(mask));
+                    layers[index].Layer.Dispose();
                 }
             }
         }

@@ -34,18 +34,20 @@ public sealed class DeviceCheckTests
         Assert.Equal(7 * 2, model.Compared);
         Assert.Equal(["generated ([Prune])", "generated ([Prune])"], model.Rows.Where(row => row.Cells[2].StartsWith("generated", StringComparison.Ordinal)).Select(row => row.Cells[2]));
 
-        // 15 Conv2d granularities × 54 layers × (layer by layer, batched sort, batched kthvalue).
-        Assert.Equal(15 * 54 * 3, shapes.Compared);
+        // 15 Conv2d granularities × 54 layers × (layer by layer, the model-level pass, batched sort, batched kthvalue).
+        Assert.Equal(15 * 54 * 4, shapes.Compared);
+        Assert.All(shapes.Rows, row => Assert.Equal("54 / 54", row.Cells[6]));
         Assert.Equal(50.0, PrunedPercent(shapes.Rows.Single(row => row.Cells[0] == nameof(Granularity.Weight)).Cells[4]));
 
-        // Save → Load, export → import, CPU file → model, a refused load: every state-dict tensor compared.
-        Assert.Equal(4, checkpoints.Rows.Count);
+        // Save → Load, export → import, CPU file → model, a refused load, masks made before .to(): every state-dict tensor compared.
+        Assert.Equal(5, checkpoints.Rows.Count);
+        Assert.Equal("cpu Float64", checkpoints.Rows[4].Cells[3]);   // the masks made in float32 followed their weights
         Assert.All(checkpoints.Rows, row => Assert.True(row.Compared >= 16 && row.Mismatched == 0, string.Join(" | ", row.Cells)));
 
         // The timing path runs (its numbers are not asserted: timings belong to benchmarks).
         var timing = Assert.Single(report.Timings!.Rows);
         Assert.Equal([nameof(Granularity.Filter), nameof(Granularity.Row)], timing.Cells.Take(2));
-        Assert.All(timing.Cells.Skip(2).Take(4), cell => Assert.True(double.Parse(cell, CultureInfo.InvariantCulture) > 0));
+        Assert.All(timing.Cells.Skip(2).Take(5), cell => Assert.True(double.Parse(cell, CultureInfo.InvariantCulture) > 0));
     }
 
     [Fact]

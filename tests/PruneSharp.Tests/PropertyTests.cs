@@ -216,10 +216,10 @@ public sealed class PropertyTests
         };
     }
 
-    private static float[] GridValues(Random random, int count) =>
+    internal static float[] GridValues(Random random, int count) =>
         Enumerable.Range(0, count).Select(_ => random.Next(-16, 17) / 8f).ToArray();
 
-    private static void SetWeights(PrunedLayer layer, float[] values)
+    internal static void SetWeights(PrunedLayer layer, float[] values)
     {
         using (no_grad())
         {
@@ -227,7 +227,7 @@ public sealed class PropertyTests
         }
     }
 
-    private static void SetGradient(PrunedLayer layer, float[] gradient)
+    internal static void SetGradient(PrunedLayer layer, float[] gradient)
     {
         // d/dw sum(w · G) = G.
         using var target = tensor(gradient).reshape(layer.Weight.shape).to(layer.Weight.dtype);
@@ -235,7 +235,7 @@ public sealed class PropertyTests
         loss.backward();
     }
 
-    private static double[] RecordActivations(PrunedLayer layer, Random random)
+    internal static double[] RecordActivations(PrunedLayer layer, Random random)
     {
         var weight = layer.Weight;
         var channels = layer.Kind switch
@@ -262,7 +262,7 @@ public sealed class PropertyTests
         return squares;
     }
 
-    private static float[] MaskValues(PrunedLayer layer)
+    internal static float[] MaskValues(PrunedLayer layer)
     {
         using var mask = layer.Mask!.to(ScalarType.Float32).cpu();
         return mask.data<float>().ToArray();

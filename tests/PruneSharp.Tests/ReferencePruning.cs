@@ -100,12 +100,14 @@ internal static class ReferencePruning
         var dims = DimsOf(layer);
         var shape = layer.Shape;
         var rank = shape.Length;
-        var transposedGroups = Granularities.IsTransposed(layer.Kind) ? layer.ConvolutionGroups : 1;
+        // A grouped transposed convolution's output channel is (group, index in group): the group always counts,
+        // unless every dim is reduced, where the whole layer is one group.
+        var wholeLayer = Enumerable.Range(1, rank).All(dims.Contains);
+        var transposedGroups = Granularities.IsTransposed(layer.Kind) && !wholeLayer ? layer.ConvolutionGroups : 1;
         var keys = new long[scores.Length];
         for (var flat = 0; flat < scores.Length; flat++)
         {
             var coordinates = Coordinates(flat, shape);
-            // A grouped transposed convolution's output channel is (group, index in group): the group always counts.
             long key = coordinates[0] / (shape[0] / transposedGroups);
             for (var dim = 1; dim <= rank; dim++)
             {

@@ -81,6 +81,10 @@ namespace PruneSharp.Tests.GeneratedTrees
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruneSettings? GlobalSettings => null;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
         /// <summary>The pruning state of <see cref="features"/>'s layer <c>conv1</c>: Conv2d, weight [16, 3, 3, 3], granularity Filter (2, 3, 4), sparsity 0.25.</summary>

@@ -54,6 +54,10 @@ namespace PruneSharp.Tests.GeneratedTrees
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruneSettings? GlobalSettings => null;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
         /// <summary>The pruning state of <see cref="stages"/>'s layer <c>stage0.conv</c>: Conv2d, weight [8, 3, 3, 3], granularity Filter (2, 3, 4), sparsity 0.5.</summary>

@@ -60,6 +60,10 @@ namespace Zoo.Global
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruneSettings? GlobalSettings { get; } = new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Filter, 0.4);
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
         /// <summary>The pruning state of <see cref="conv1"/>: Conv2d, weight [16, 3, 3, 3], granularity Filter (2, 3, 4), sparsity 0.4.</summary>

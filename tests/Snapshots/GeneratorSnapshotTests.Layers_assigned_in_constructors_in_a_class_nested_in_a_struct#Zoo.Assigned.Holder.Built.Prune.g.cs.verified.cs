@@ -85,6 +85,10 @@ namespace Zoo.Assigned
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public global::PruneSharp.PruneSettings? GlobalSettings => null;
+
+            /// <inheritdoc/>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
             public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
             /// <summary>The pruning state of <see cref="stem"/>: Conv2d, weight [32, 3, 3, 5], granularity Filter (2, 3, 4), sparsity 0.5.</summary>

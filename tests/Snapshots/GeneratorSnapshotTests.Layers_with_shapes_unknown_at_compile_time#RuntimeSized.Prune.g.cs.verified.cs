@@ -45,6 +45,10 @@ partial class RuntimeSized : global::PruneSharp.IPrunableModule, global::PruneSh
 
     /// <inheritdoc/>
     [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+    public global::PruneSharp.PruneSettings? GlobalSettings => null;
+
+    /// <inheritdoc/>
+    [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
     public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
     /// <summary>The pruning state of <see cref="features"/>: Conv2d, shape known at run time, granularity SharedKernel (1, 3, 4), sparsity 0.25.</summary>

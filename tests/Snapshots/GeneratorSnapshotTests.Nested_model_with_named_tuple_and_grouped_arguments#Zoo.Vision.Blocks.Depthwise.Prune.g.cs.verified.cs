@@ -55,6 +55,10 @@ namespace Zoo.Vision
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public global::PruneSharp.PruneSettings? GlobalSettings => null;
+
+            /// <inheritdoc/>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
             public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
             /// <summary>The pruning state of <see cref="pointwise"/>: Conv2d, weight [32, 16, 1, 1], granularity Channel (2), sparsity 0.5.</summary>

@@ -29,6 +29,7 @@ public static class ModelCompaction
     public static CompactionReport Compact(nn.Module model, CompactionPlan plan)
     {
         var (host, flow) = Run(model, plan);
+        using var locks = LockMasks(model);
         var parametersBefore = ParameterCount(model);
         var shapesBefore = flow.Layers.Select(layer => WeightShape(layer.Node)).ToList();
 
@@ -70,6 +71,7 @@ public static class ModelCompaction
     public static void ZeroPrunedChannels(nn.Module model, CompactionPlan plan)
     {
         var (host, flow) = Run(model, plan);
+        using var locks = LockMasks(model);
         foreach (var layer in flow.Layers)
         {
             if (layer.IsProducer)
@@ -82,6 +84,28 @@ public static class ModelCompaction
                 PrunedChannels.ZeroBatchNorm(host.Name(batchNorm), batchNorm, producers);
             }
         }
+    }
+
+    /// <summary>
+    /// Takes the locks of the model's pruned layers (where it is an <see cref="IPrunableModule"/>), in the mask pass's
+    /// order, so that no pass on another thread writes a mask while compaction reads and slices it; and lets every mask
+    /// that a <c>.to()</c> left behind follow its weight first, as the slicing multiplies the two.
+    /// </summary>
+    private static LayerLocks LockMasks(nn.Module model)
+    {
+        PrunedLayer[] layers = model is IPrunableModule prunable ? [.. prunable.PrunedLayers] : [];
+        var locks = LayerLocks.Enter(layers);
+        try
+        {
+            foreach (var layer in layers) layer.CurrentMask();
+        }
+        catch
+        {
+            locks.Dispose();
+            throw;
+        }
+
+        return locks;
     }
 
     /// <summary>The coupled groups of <paramref name="model"/>'s channels, as the plan's programs show them, by layer name.</summary>

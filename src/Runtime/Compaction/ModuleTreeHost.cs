@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System;
 using System.Collections.Generic;
 using System.Linq;
@@ -67,6 +68,10 @@ internal sealed class ModuleTreeHost : IFlowHost<nn.Module>
     public FlowClass Program(nn.Module node) =>
         _plan.ProgramOf(node.GetType()) ?? throw new InvalidOperationException($"No forward program is for '{node.GetType().FullName}'.");
 
+    // Reads the members a block's forward uses by name on the user's module types. TorchSharp itself finds every
+    // module field by reflection (RegisterComponents), so an app that can run the model keeps them; PruneSharp reads
+    // the same members.
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Module members are read by reflection as TorchSharp's RegisterComponents reads them.")]
     public FlowMember Member(nn.Module owner, string member, out nn.Module? value)
     {
         value = null;
@@ -96,6 +101,7 @@ internal sealed class ModuleTreeHost : IFlowHost<nn.Module>
         return FlowMember.NotAModule;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "Module members are read by reflection as TorchSharp's RegisterComponents reads them.")]
     public bool? Flag(nn.Module owner, string member)
     {
         for (var type = owner.GetType(); type is not null && type != typeof(nn.Module); type = type.BaseType)

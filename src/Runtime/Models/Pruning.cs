@@ -111,18 +111,48 @@ public class PruningBuilder
     /// <summary>
     /// Global scope: <see cref="PruningTree.ComputeMasks"/> ranks the groups of every pruned layer together and prunes
     /// <paramref name="sparsity"/> of them all, each layer keeping at least its best group. The rules then choose the
-    /// layers and their granularity; their own sparsities do not apply.
+    /// layers and their granularity; their own sparsities do not apply. A <see cref="Training.Sparsifier"/> reaches the
+    /// sparsity in one shot (or on the schedule a generated model's class-level <c>[Prune]</c> declares for the same
+    /// sparsity); <see cref="Global(double, Schedule, double, double, int)"/> gives a schedule.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is not in [0, 1].</exception>
     public PruningBuilder Global(double sparsity)
     {
-        if (!(sparsity >= 0.0 && sparsity <= 1.0))
-        {
-            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, DiagnosticWords.Format(DiagnosticWords.SparsityOutOfRange, DiagnosticWords.Number(sparsity), _declarations.Owner));
-        }
-
+        CheckGlobalSparsity(sparsity);
         _declarations.Scope = PruningScope.Global;
         _declarations.GlobalSparsity = sparsity;
+        _declarations.GlobalSettings = null;
+        return this;
+    }
+
+    /// <summary>
+    /// Global scope on a schedule, as a class-level <c>[Prune(…, Scope = PruningScope.Global, Schedule = …)]</c> declares
+    /// it: <see cref="PruningTree.ComputeMasks"/> ranks every pruned layer's groups together towards
+    /// <paramref name="sparsity"/>, and a <see cref="Training.Sparsifier"/> built on the tree ranks them at every update
+    /// towards the model-wide sparsity the schedule gives at that point of training.
+    /// </summary>
+    /// <param name="sparsity">The model-wide target, in [0, 1].</param>
+    /// <param name="schedule">How the sparsity grows over training (<see cref="PruneAttribute.Schedule"/>).</param>
+    /// <param name="scheduleStart">The fraction of training at which the schedule starts, in [0, 1].</param>
+    /// <param name="scheduleEnd">The fraction of training at which it reaches <paramref name="sparsity"/>, in [<paramref name="scheduleStart"/>, 1].</param>
+    /// <param name="scheduleSteps">For <see cref="Schedule.Iterative"/>: the number of equal steps, at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of its range.</exception>
+    public PruningBuilder Global(double sparsity, Schedule schedule, double scheduleStart = 0.0, double scheduleEnd = 1.0, int scheduleSteps = 3)
+    {
+        CheckGlobalSparsity(sparsity);
+        var settings = new PruneSettings(Granularity.Weight, sparsity)
+        {
+            Schedule = schedule,
+            ScheduleStart = scheduleStart,
+            ScheduleEnd = scheduleEnd,
+            ScheduleSteps = scheduleSteps,
+        };
+
+        // The schedule's own checks, now rather than when a Sparsifier first reads it.
+        Training.SparsitySchedule.FromSettings(settings);
+        _declarations.Scope = PruningScope.Global;
+        _declarations.GlobalSparsity = sparsity;
+        _declarations.GlobalSettings = settings;
         return this;
     }
 
@@ -142,6 +172,14 @@ public class PruningBuilder
     /// no layer, an <c>Except</c> pattern or a <c>Layer(name, …)</c> matches none, or a named layer is also declared by
     /// its own <c>[Prune]</c>.</exception>
     public PruningTree Build() => PruningTree.Resolve(_model, _declarations);
+
+    private void CheckGlobalSparsity(double sparsity)
+    {
+        if (!(sparsity >= 0.0 && sparsity <= 1.0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(sparsity), sparsity, DiagnosticWords.Format(DiagnosticWords.SparsityOutOfRange, DiagnosticWords.Number(sparsity), _declarations.Owner));
+        }
+    }
 
     /// <summary>Replaces the rule at <paramref name="index"/> with one whose selection is <paramref name="change"/>d.</summary>
     internal PruningRuleBuilder ChangeRule(int index, Func<LayerSelection, LayerSelection> change)

@@ -32,6 +32,13 @@ public sealed class PruningTree : IPrunableModule
         _layers = resolved.Layers;
         PruningScope = resolved.Scope;
         GlobalSparsity = resolved.Scope == PruningScope.Global ? resolved.GlobalSparsity : null;
+
+        // The schedule: the imperative entry's Global(sparsity, schedule, …), else a generated model's class-level
+        // declaration of the same sparsity, else one-shot.
+        GlobalSettings = GlobalSparsity is not { } target ? null
+            : resolved.GlobalSettings is { } given ? given
+            : (model as IPrunableModule)?.GlobalSettings is { } declared && declared.Sparsity == target ? declared
+            : new PruneSettings(Granularity.Weight, target);
         OutputLayerName = resolved.OutputLayerName;
     }
 
@@ -63,17 +70,25 @@ public sealed class PruningTree : IPrunableModule
     public double? GlobalSparsity { get; }
 
     /// <summary>
+    /// Under global scope, the model-wide declaration: <see cref="GlobalSparsity"/> with its schedule, the one
+    /// <see cref="PruningBuilder.Global(double, Schedule, double, double, int)"/> gave, else the root class's where its
+    /// generated class-level declaration gives one for the same sparsity, else one-shot (the granularity is not used).
+    /// A <see cref="Training.Sparsifier"/> follows it. Null under local scope.
+    /// </summary>
+    public PruneSettings? GlobalSettings { get; }
+
+    /// <summary>
     /// The model's output layer (the last prunable layer in its depth-first module order), which class and container
     /// declarations leave alone unless they opt in; <see langword="null"/> when the model has no prunable layer.
     /// </summary>
     public string? OutputLayerName { get; }
 
     /// <summary>
-    /// Computes every layer's mask: each at its declared sparsity under local scope, or all ranked together towards
-    /// <see cref="GlobalSparsity"/> under global scope.
+    /// Computes every layer's mask in one model-level pass (<see cref="PruneSharp.MaskPass"/>): each at its declared
+    /// sparsity under local scope, or all ranked together towards <see cref="GlobalSparsity"/> under global scope.
     /// </summary>
     /// <exception cref="PruningException">A mask cannot be computed (the exception names the layer).</exception>
-    public void ComputeMasks() => MaskPass(_layers, PruningScope, GlobalSparsity ?? 0.0);
+    public void ComputeMasks() => PruneSharp.MaskPass.ComputeMasks(this);
 
     /// <inheritdoc/>
     public void ApplyMasks()
@@ -83,16 +98,4 @@ public sealed class PruningTree : IPrunableModule
 
     /// <inheritdoc/>
     public PruningReport GetSparsityReport() => PrunedLayer.Report(_layers);
-
-    /// <summary>The model-level mask pass, in one place: the pass of docs/architecture.md (rule 4) replaces it.</summary>
-    private static void MaskPass(PrunedLayer[] layers, PruningScope scope, double globalSparsity)
-    {
-        if (scope == PruningScope.Global)
-        {
-            PrunedLayer.ComputeGlobalMasks(layers, globalSparsity);
-            return;
-        }
-
-        foreach (var layer in layers) layer.UpdateMask();
-    }
 }

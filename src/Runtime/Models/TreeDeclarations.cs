@@ -82,6 +82,9 @@ internal sealed class BlockDeclarations
     /// <summary>Under global scope, the model-wide sparsity.</summary>
     public double GlobalSparsity { get; set; }
 
+    /// <summary>Under global scope, the model-wide declaration with its schedule where one was given (the imperative entry's <c>Global(sparsity, schedule, …)</c>); null otherwise.</summary>
+    public PruneSettings? GlobalSettings { get; set; }
+
     public void AddUnregistered(string name, IEnumerable<nn.Module> modules, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(name);

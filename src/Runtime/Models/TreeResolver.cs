@@ -63,7 +63,8 @@ internal static class TreeResolver
         }
 
         var output = walk.OutputLayer;
-        return new ResolvedTree(chosen.Select(entry => entry.Layer).ToArray(), scope, globalSparsity, output?.Name);
+        var globalSettings = outer?.Scope is not null ? outer.GlobalSettings : null;
+        return new ResolvedTree(chosen.Select(entry => entry.Layer).ToArray(), scope, globalSparsity, globalSettings, output?.Name);
     }
 
     private static PrunedLayer? Choose(
@@ -248,4 +249,5 @@ internal static class TreeResolver
 }
 
 /// <summary>What a tree resolves to.</summary>
-internal sealed record ResolvedTree(PrunedLayer[] Layers, PruningScope Scope, double GlobalSparsity, string? OutputLayerName);
+/// <summary>What a tree resolved to; <paramref name="GlobalSettings"/> is the imperative entry's scheduled global declaration, or null.</summary>
+internal sealed record ResolvedTree(PrunedLayer[] Layers, PruningScope Scope, double GlobalSparsity, PruneSettings? GlobalSettings, string? OutputLayerName);

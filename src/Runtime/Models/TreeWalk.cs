@@ -155,9 +155,10 @@ internal sealed class TreeWalk
             block.Members.AddRange(prunable.PrunedLayers);
             block.Scope = prunable.PruningScope;
 
-            // Such a class ranks its layers towards its class-level sparsity, which each of its layers carries.
+            // Such a class ranks its layers towards its class-level sparsity: its GlobalSettings give it, or (written by
+            // hand without them) each of its layers carries it.
             var sparsities = block.Members.Select(layer => layer.TargetSparsity).Distinct().ToList();
-            block.GlobalSparsity = sparsities.Count == 1 ? sparsities[0] : double.NaN;
+            block.GlobalSparsity = prunable.GlobalSettings?.Sparsity ?? (sparsities.Count == 1 ? sparsities[0] : double.NaN);
         }
         else
         {

@@ -32,8 +32,7 @@ public static class PruningCheckpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var target = StateDictTarget.Of(model, model.PrunedLayers);
-        AtomicFile.Write(path, stream => CheckpointFile.Write(target, stream));
+        SaveLocked(model, model.PrunedLayers, path);
     }
 
     /// <summary>
@@ -68,8 +67,9 @@ public static class PruningCheckpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
+        using var locks = LayerLocks.Enter(LayersOf(model.PrunedLayers));
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var tensor in StateDictTarget.Of(model, model.PrunedLayers).Tensors)
+        foreach (var tensor in LockedTarget(model, model.PrunedLayers).Tensors)
         {
             if (tensor.Existing is { } value) tensors.Add(tensor.Name, value);
         }
@@ -80,9 +80,12 @@ public static class PruningCheckpoint
     /// <summary>
     /// Loads a safetensors state dict (from PyTorch, or from <see cref="ExportSafetensors"/>) into
     /// <paramref name="model"/>. A mask in the file (<c>layer.weight_mask</c>, as <c>torch.nn.utils.prune</c> names
-    /// it) gives its layer a mask buffer; a file without masks (a dense PyTorch model) loads as it is. The header is
-    /// validated whole (<see cref="SafeTensorsHeader"/>) and every tensor's name, dtype and shape checked against the
-    /// model before any tensor is allocated; then as <see cref="Load{TModel}(TModel, string)"/>.
+    /// it) gives its layer a mask buffer; a file without masks (a dense PyTorch model) loads as it is. A module that
+    /// <c>torch.nn.utils.prune</c> pruned is saved as <c>layer.weight_orig</c> and <c>layer.weight_mask</c>, without
+    /// <c>layer.weight</c>: the layer's weight is then loaded as PyTorch computes it, <c>weight_orig × weight_mask</c>
+    /// (so the model computes what PyTorch's did), and its mask as the mask. The header is validated whole
+    /// (<see cref="SafeTensorsHeader"/>) and every tensor's name, dtype and shape checked against the model before any
+    /// tensor is allocated; then as <see cref="Load{TModel}(TModel, string)"/>.
     /// </summary>
     /// <exception cref="CheckpointException">The file is not valid safetensors, or does not fit the model; the model is unchanged.</exception>
     /// <exception cref="InvalidOperationException">A pruned layer is not a registered submodule of the model.</exception>
@@ -91,7 +94,7 @@ public static class PruningCheckpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        Load(model, model.PrunedLayers, path, options, staged => ReadSafetensors(path, staged));
+        Load(model, model.PrunedLayers, path, options, staged => SafeTensorsImport.Read(path, staged));
     }
 
     /// <summary>Saves the state of the model <paramref name="tree"/> prunes, as <see cref="Save{TModel}"/> does.</summary>
@@ -100,8 +103,7 @@ public static class PruningCheckpoint
     {
         ArgumentNullException.ThrowIfNull(tree);
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var target = StateDictTarget.Of(tree.Model, tree.PrunedLayers);
-        AtomicFile.Write(path, stream => CheckpointFile.Write(target, stream));
+        SaveLocked(tree.Model, tree.PrunedLayers, path);
     }
 
     /// <summary>Loads a checkpoint into the model <paramref name="tree"/> prunes, atomically and validated, as <see cref="Load{TModel}(TModel, string)"/> does.</summary>
@@ -122,66 +124,51 @@ public static class PruningCheckpoint
     /// <summary>
     /// Gives every pruned layer that has no <see cref="PrunedLayer.MaskBufferName"/> buffer an all-ones one, shaped
     /// and placed like its weight, for loaders other than PruneSharp's that load state dicts strictly. Layers that have
-    /// a mask keep it. <see cref="Load{TModel}(TModel, string)"/> and <see cref="ImportSafetensors"/> do not need it.
+    /// a mask keep it; one that a model's <c>.to()</c> left on another device or dtype follows its weight, so that
+    /// TorchSharp's own <c>state_dict()</c> and <c>save</c> see every mask as the weights are.
+    /// <see cref="Load{TModel}(TModel, string)"/> and <see cref="ImportSafetensors"/> do not need it.
     /// </summary>
+    /// <exception cref="PruningException">A layer's weight is disposed, or its mask buffer does not have its weight's shape.</exception>
     public static void RegisterMaskBuffers(IPrunableModule model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        foreach (var layer in model.PrunedLayers)
-        {
-            if (layer.Layer.has_buffer(PrunedLayer.MaskBufferName)) continue;
-            var weight = layer.Weight;
-            layer.Layer.register_buffer(PrunedLayer.MaskBufferName, ones_like(weight, requires_grad: false).contiguous().DetachFromDisposeScope());
-        }
+        foreach (var layer in model.PrunedLayers) layer.EnsureMaskBuffer();
     }
 
-    /// <summary>Stages the file with <paramref name="read"/>, checks that nothing is missing, then commits.</summary>
+    /// <summary>
+    /// Stages the file with <paramref name="read"/>, checks that nothing is missing, then commits. The layers' locks are
+    /// held throughout (in the mask pass's order), so a pass on another thread sees the model before or after the load.
+    /// </summary>
     internal static void Load(nn.Module model, IReadOnlyList<PrunedLayer> layers, string path, CheckpointLoadOptions? options, Action<StagedState> read)
     {
-        var target = StateDictTarget.Of(model, layers);
+        using var locks = LayerLocks.Enter(LayersOf(layers));
+        var target = LockedTarget(model, layers);
         using var staged = new StagedState(target, path, options ?? CheckpointLoadOptions.Default);
         read(staged);
         staged.CheckComplete();
         staged.Commit();
     }
 
-    private static void ReadSafetensors(string path, StagedState staged)
+    /// <summary>Writes the state dict under the layers' locks, so that no mask is saved half-written by a pass on another thread.</summary>
+    private static void SaveLocked(nn.Module model, IReadOnlyList<PrunedLayer> layers, string path)
     {
-        using var stream = SafeTensorsFile.OpenRead(path);
-        var header = SafeTensorsFile.ReadHeader(stream, path, (tensor, problem) => staged.Error(tensor, problem));
+        using var locks = LayerLocks.Enter(LayersOf(layers));
+        var target = LockedTarget(model, layers);
+        AtomicFile.Write(path, stream => CheckpointFile.Write(target, stream));
+    }
 
-        // Every claim of the header is checked against the model before any data is read or any tensor allocated.
-        var targets = new TargetTensor[header.Tensors.Count];
-        for (var index = 0; index < targets.Length; index++)
-        {
-            var entry = header.Tensors[index];
-            targets[index] = staged.Match(entry.Name, entry.ElementType, entry.DType, entry.ShapeArray);
-        }
+    /// <summary>The model's state dict, after every mask that a <c>.to()</c> left behind has followed its weight; the layers' locks are held.</summary>
+    private static StateDictTarget LockedTarget(nn.Module model, IReadOnlyList<PrunedLayer> layers)
+    {
+        foreach (var layer in layers) layer.CurrentMask();
+        return StateDictTarget.Of(model, layers);
+    }
 
-        staged.CheckComplete();
-        try
-        {
-            for (var index = 0; index < targets.Length; index++)
-            {
-                var entry = header.Tensors[index];
-                stream.Position = header.DataOffset + entry.DataStart;
-                var value = TensorBytes.AllocateStaging(entry.ShapeArray, entry.ElementType!.Value);
-                try
-                {
-                    TensorBytes.Fill(value, stream, null);
-                }
-                catch
-                {
-                    value.Dispose();
-                    throw;
-                }
-
-                staged.Accept(targets[index], value);
-            }
-        }
-        catch (EndOfStreamException exception)
-        {
-            throw staged.Error(null, "the file ended while it was read (did it change meanwhile?).", exception);
-        }
+    private static PrunedLayer[] LayersOf(IReadOnlyList<PrunedLayer> layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        var array = new PrunedLayer[layers.Count];
+        for (var index = 0; index < array.Length; index++) array[index] = layers[index] ?? throw new ArgumentException($"Layer {index} of the model's pruned layers is null.", nameof(layers));
+        return array;
     }
 }

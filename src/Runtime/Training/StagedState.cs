@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace PruneSharp.Training;
 
 /// <summary>
-/// A load in progress: the file's tensors are matched against the model's state dict (<see cref="Match"/>, before any
+/// A load in progress: the file's tensors are matched against the model's state dict (<see cref="Match(string, string, ScalarType?, string, ReadOnlySpan{long})"/>, before any
 /// of a tensor's data is read), read into staging tensors and checked (<see cref="Accept"/>), and only when every one
 /// passed and none is missing (<see cref="CheckComplete"/>) written into the model (<see cref="Commit"/>). Every
 /// format's reader goes through it, so every load applies the same rules; until <see cref="Commit"/> nothing in the
@@ -22,7 +22,8 @@ internal sealed class StagedState : IDisposable
     private readonly StateDictTarget _target;
     private readonly string _path;
     private readonly CheckpointLoadOptions _options;
-    private readonly HashSet<string> _matched = new(StringComparer.Ordinal);
+    /// <summary>The model's tensors matched so far, each with the file's name for it.</summary>
+    private readonly Dictionary<string, string> _matched = new(StringComparer.Ordinal);
     private readonly List<(TargetTensor Target, Tensor Value)> _staged = [];
     private bool _committed;
 
@@ -37,6 +38,9 @@ internal sealed class StagedState : IDisposable
     public CheckpointException Error(string? tensorName, string problem, Exception? inner = null) =>
         new(_path, tensorName, problem + Unchanged, inner);
 
+    /// <summary>Whether the model's state dict has a tensor called <paramref name="name"/> (a parameter, a persistent buffer or a pruned layer's mask).</summary>
+    public bool ModelHas(string name) => _target.TryGet(name, out _);
+
     /// <summary>
     /// Checks a tensor that the file announces (its name, element type and shape) against the model, before its data
     /// is read: the name is the model's and not seen before, the type equal (or convertible, when the options allow),
@@ -47,21 +51,34 @@ internal sealed class StagedState : IDisposable
     /// <param name="fileTypeName">The file's name for the element type, for messages.</param>
     /// <param name="shape">The tensor's shape in the file.</param>
     public TargetTensor Match(string name, ScalarType? fileType, string fileTypeName, ReadOnlySpan<long> shape) =>
-        TryMatch(name, fileType, fileTypeName, shape, out var target) is { } error ? throw error : target!;
+        Match(name, name, fileType, fileTypeName, shape);
 
-    /// <summary>As <see cref="Match"/>, but returns the error instead of throwing it.</summary>
-    public CheckpointException? TryMatch(string name, ScalarType? fileType, string fileTypeName, ReadOnlySpan<long> shape, out TargetTensor? target)
+    /// <summary>
+    /// As <see cref="Match(string, ScalarType?, string, ReadOnlySpan{long})"/> for a file tensor called
+    /// <paramref name="fileName"/> that loads into the model's <paramref name="modelName"/> (a <c>torch.nn.utils.prune</c>
+    /// <c>weight_orig</c> into its layer's <c>weight</c>); errors name the file's tensor.
+    /// </summary>
+    public TargetTensor Match(string fileName, string modelName, ScalarType? fileType, string fileTypeName, ReadOnlySpan<long> shape) =>
+        TryMatch(fileName, modelName, fileType, fileTypeName, shape, out var target) is { } error ? throw error : target!;
+
+    /// <summary>As <see cref="Match(string, ScalarType?, string, ReadOnlySpan{long})"/>, but returns the error instead of throwing it.</summary>
+    public CheckpointException? TryMatch(string name, ScalarType? fileType, string fileTypeName, ReadOnlySpan<long> shape, out TargetTensor? target) =>
+        TryMatch(name, name, fileType, fileTypeName, shape, out target);
+
+    private CheckpointException? TryMatch(string fileName, string modelName, ScalarType? fileType, string fileTypeName, ReadOnlySpan<long> shape, out TargetTensor? target)
     {
-        if (!_matched.Add(name))
+        var into = fileName == modelName ? "" : $"it loads into the model's '{modelName}': ";
+        if (!_matched.TryAdd(modelName, fileName))
         {
             target = null;
-            return Error(name, "the file holds this tensor twice.");
+            var first = _matched[modelName];
+            return Error(fileName, first == fileName ? "the file holds this tensor twice." : $"the file holds both '{first}' and '{fileName}', which both load into the model's '{modelName}'.");
         }
 
-        if (!_target.TryGet(name, out target)) return Error(name, _target.Unknown(name));
+        if (!_target.TryGet(modelName, out target)) return Error(fileName, into + _target.Unknown(modelName));
         if (fileType is not { } type)
         {
-            return Error(name, $"the file stores it as {fileTypeName}, which TorchSharp has no element type for; the model's tensor is {target.Type}.");
+            return Error(fileName, $"{into}the file stores it as {fileTypeName}, which TorchSharp has no element type for; the model's tensor is {target.Type}.");
         }
 
         if (type != target.Type && !(_options.ConvertFloatingPoint && TensorBytes.IsFloatingPoint(type) && TensorBytes.IsFloatingPoint(target.Type)))
@@ -69,13 +86,13 @@ internal sealed class StagedState : IDisposable
             var hint = TensorBytes.IsFloatingPoint(type) && TensorBytes.IsFloatingPoint(target.Type)
                 ? " Set CheckpointLoadOptions.ConvertFloatingPoint to convert it."
                 : "";
-            return Error(name, $"the file stores it as {fileTypeName}, but the model's tensor is {target.Type}.{hint}");
+            return Error(fileName, $"{into}the file stores it as {fileTypeName}, but the model's tensor is {target.Type}.{hint}");
         }
 
         if (!shape.SequenceEqual(target.Shape))
         {
             var what = target.Kind == TargetKind.Mask ? $"the mask of layer '{target.Layer!.Name}' has its weight's shape" : "the model's tensor has shape";
-            return Error(name, $"the file holds shape {MaskPlan.FormatShape(shape)}, but {what} {MaskPlan.FormatShape(target.Shape)}.");
+            return Error(fileName, $"{into}the file holds shape {MaskPlan.FormatShape(shape)}, but {what} {MaskPlan.FormatShape(target.Shape)}.");
         }
 
         return null;
@@ -87,7 +104,15 @@ internal sealed class StagedState : IDisposable
     /// only 0 and 1, a floating-point tensor only finite values (unless allowed). A mask the load will register is moved
     /// to its weight's device now, so the commit allocates nothing.
     /// </summary>
-    public void Accept(TargetTensor target, Tensor staged)
+    /// <param name="target">The model's tensor the data loads into.</param>
+    /// <param name="staged">The data.</param>
+    /// <param name="fileName">The file's name for the tensor where it is not the model's (errors name it), or null.</param>
+    /// <param name="mask">
+    /// A <c>torch.nn.utils.prune</c> mask (of the target's shape, in any floating-point type, read but not owned) that the
+    /// checked values are multiplied by: the data is then the unmasked <c>weight_orig</c> and what loads is the weight
+    /// PyTorch computes, <c>weight_orig × weight_mask</c>. The mask's own checks come with its own <see cref="Accept"/>.
+    /// </param>
+    public void Accept(TargetTensor target, Tensor staged, string? fileName = null, Tensor? mask = null)
     {
         var value = staged;
         try
@@ -100,7 +125,13 @@ internal sealed class StagedState : IDisposable
             }
 
             var converted = fileType != target.Type ? $" (after conversion from {fileType})" : "";
-            CheckValues(target, value, converted);
+            CheckValues(fileName ?? target.Name, target, value, converted);
+            if (mask is not null)
+            {
+                using var scope = NewDisposeScope();
+                using (no_grad()) value.mul_(mask.to(value.dtype));
+            }
+
             if (target.Existing is null)
             {
                 var device = target.Layer!.Weight.device;
@@ -126,7 +157,7 @@ internal sealed class StagedState : IDisposable
     public void CheckComplete()
     {
         if (_options.AllowMissing) return;
-        var missing = _target.Tensors.Where(tensor => tensor.Existing is not null && !_matched.Contains(tensor.Name)).Select(tensor => tensor.Name).ToList();
+        var missing = _target.Tensors.Where(tensor => tensor.Existing is not null && !_matched.ContainsKey(tensor.Name)).Select(tensor => tensor.Name).ToList();
         if (missing.Count == 0) return;
         var more = missing.Count == 1 ? "" : $" It lacks {missing.Count - 1} more: {string.Join(", ", missing.Skip(1).Take(8).Select(name => "'" + name + "'"))}{(missing.Count > 9 ? ", ..." : "")}.";
         throw Error(missing[0], $"the model has this tensor but the file does not.{more} Set CheckpointLoadOptions.AllowMissing to keep the model's values for the tensors a file lacks.");
@@ -160,14 +191,14 @@ internal sealed class StagedState : IDisposable
         _staged.Clear();
     }
 
-    private void CheckValues(TargetTensor target, Tensor value, string converted)
+    private void CheckValues(string name, TargetTensor target, Tensor value, string converted)
     {
         if (value.numel() == 0) return;
         if (value.dtype == ScalarType.Bool)
         {
             // One byte per element that torch reads as 0 or 1; any other byte is not a boolean.
             var index = TensorBytes.FirstByteNotZeroOrOne(value);
-            if (index >= 0) throw Error(target.Name, $"a boolean tensor holds the byte value {TensorBytes.ByteAt(value, index)} at {FormatIndex(target.Shape, index)}; booleans are 0 or 1.");
+            if (index >= 0) throw Error(name, $"a boolean tensor holds the byte value {TensorBytes.ByteAt(value, index)} at {FormatIndex(target.Shape, index)}; booleans are 0 or 1.");
             return;
         }
 
@@ -178,7 +209,7 @@ internal sealed class StagedState : IDisposable
             if (notBinary.any().item<bool>())
             {
                 var index = notBinary.nonzero()[0, 0].item<long>();
-                throw Error(target.Name, $"a mask holds only 0 and 1, but this one holds {ValueAt(value, index)} at {FormatIndex(target.Shape, index)}{converted}; applying it would corrupt layer '{target.Layer!.Name}'.");
+                throw Error(name, $"a mask holds only 0 and 1, but this one holds {ValueAt(value, index)} at {FormatIndex(target.Shape, index)}{converted}; applying it would corrupt layer '{target.Layer!.Name}'.");
             }
 
             return;
@@ -189,7 +220,7 @@ internal sealed class StagedState : IDisposable
         if (nonFinite.any().item<bool>())
         {
             var index = nonFinite.nonzero()[0, 0].item<long>();
-            throw Error(target.Name, $"it holds {ValueAt(value, index)} at {FormatIndex(target.Shape, index)}{converted}. Set CheckpointLoadOptions.AllowNonFinite to load non-finite values.");
+            throw Error(name, $"it holds {ValueAt(value, index)} at {FormatIndex(target.Shape, index)}{converted}. Set CheckpointLoadOptions.AllowNonFinite to load non-finite values.");
         }
     }
 

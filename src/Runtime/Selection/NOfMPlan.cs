@@ -7,7 +7,8 @@ namespace PruneSharp;
 /// <summary>
 /// N:M semi-structured masks on the CPU: in every run of M consecutive weights along the input axis (at one output
 /// channel and kernel position), the N with the highest scores are kept. Ties prune the lower index first, as
-/// everywhere. Allocates nothing per call.
+/// everywhere: this is the selection rule of <see cref="SpanSelection"/> for runs of M, computed as ranks without
+/// branches. Allocates nothing per call.
 /// </summary>
 internal sealed class NOfMPlan
 {

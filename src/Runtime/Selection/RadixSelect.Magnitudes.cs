@@ -7,110 +7,45 @@ using System.Runtime.Intrinsics.X86;
 
 namespace PruneSharp;
 
-/// <summary>
-/// Exact selection by the mask rule's order without sorting: histograms over 16-bit digits of order-preserving
-/// integer keys. Each pass reads memory front to back, which is what a CPU is fast at; quickselect's random swaps are
-/// not. Small inputs use introselect, where clearing a 65,536-bucket histogram would cost more than the work.
-/// </summary>
-internal static class RadixSelect
+/// <content>
+/// The element-wise case: the selection runs on float32 magnitude keys and writes the mask directly. It is split in
+/// two, so that a mask pass finds every layer's threshold (and every NaN) before it writes any mask.
+/// </content>
+internal static partial class RadixSelect
 {
-    /// <summary>Below this many values, selection uses introselect.</summary>
-    public const int MinimumCount = 16384;
-
-    private const int DigitBits = 16;
-    private const int Buckets = 1 << DigitBits;
-
-    [ThreadStatic]
-    private static int[]? t_histogram;
-
-    private static Span<int> Histogram()
-    {
-        // One per thread, allocated on first use: every warm call allocates nothing.
-        var histogram = t_histogram ??= new int[Buckets];
-        histogram.AsSpan().Clear();
-        return histogram;
-    }
-
-    /// <summary>
-    /// An unsigned key with the order of the doubles (no NaN): -0 and +0 get the same key, as they compare equal.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static ulong Key(double value)
-    {
-        var bits = BitConverter.DoubleToInt64Bits(value == 0.0 ? 0.0 : value);
-        return bits < 0 ? ~(ulong)bits : (ulong)bits | 0x8000_0000_0000_0000UL;
-    }
-
-    /// <summary>
-    /// The key of the value of rank <paramref name="n"/> (0-based, ascending) and how many values have a smaller key.
-    /// <paramref name="candidates"/> needs room for <c>values.Length</c> indices.
-    /// </summary>
-    public static (ulong Threshold, int Below) NthKey(ReadOnlySpan<double> values, int n, Span<int> candidates)
-    {
-        var histogram = Histogram();
-        foreach (var value in values) histogram[(int)(Key(value) >> 48)]++;
-        var (digit, below) = Find(histogram, n);
-        var rank = n - below;
-
-        var count = 0;
-        for (var index = 0; index < values.Length; index++)
-        {
-            if ((int)(Key(values[index]) >> 48) == digit) candidates[count++] = index;
-        }
-
-        var threshold = (ulong)digit;
-        for (var shift = 32; shift >= 0; shift -= DigitBits)
-        {
-            histogram = Histogram();
-            for (var candidate = 0; candidate < count; candidate++)
-            {
-                histogram[(int)(Key(values[candidates[candidate]]) >> shift) & (Buckets - 1)]++;
-            }
-
-            var (next, belowInBucket) = Find(histogram, rank);
-            rank -= belowInBucket;
-            below += belowInBucket;
-            threshold = (threshold << DigitBits) | (uint)next;
-
-            var kept = 0;
-            for (var candidate = 0; candidate < count; candidate++)
-            {
-                var index = candidates[candidate];
-                if (((int)(Key(values[index]) >> shift) & (Buckets - 1)) == next) candidates[kept++] = index;
-            }
-
-            count = kept;
-        }
-
-        return (threshold, below);
-    }
-
-    /// <summary>As <see cref="NthKey"/>, by introselect on a copy in <paramref name="scratch"/> (for small inputs).</summary>
-    public static (ulong Threshold, int Below) NthKeyBySelection(ReadOnlySpan<double> values, int n, Span<double> scratch)
-    {
-        var copy = scratch[..values.Length];
-        values.CopyTo(copy);
-        var threshold = Key(SelectNth(copy, n));
-        var below = 0;
-        foreach (var value in values)
-        {
-            if (Key(value) < threshold) below++;
-        }
-
-        return (threshold, below);
-    }
-
     /// <summary>
     /// Writes the mask that prunes the <paramref name="pruned"/> lowest magnitudes of <paramref name="values"/>
-    /// (ties: lower index first; weights <paramref name="existingMask"/> prunes count lowest). The keys are the
-    /// float32 bit patterns of the magnitudes, shifted up by one so that 0 can stand for "already pruned".
+    /// (ties: lower index first; weights <paramref name="existingMask"/> prunes count lowest): <see cref="TryFindMagnitudeThreshold"/>,
+    /// then <see cref="WriteMagnitudeMask"/>. The existing mask may be the same memory as <paramref name="mask"/>.
     /// </summary>
-    /// <returns>False when a value is NaN (the mask is then unspecified).</returns>
+    /// <returns>False, writing nothing, when a value is NaN.</returns>
     public static bool MaskLowestMagnitudes(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int pruned, Span<int> candidates, Span<float> mask)
+    {
+        if (!TryFindMagnitudeThreshold(values, existingMask, pruned, candidates, out var threshold)) return false;
+        WriteMagnitudeMask(values, existingMask, threshold, mask);
+        return true;
+    }
+
+    /// <summary>As <see cref="MaskLowestMagnitudes"/>, with the threshold found by the histogram alone (no sampled bracket).</summary>
+    internal static bool MaskLowestMagnitudesByHistogram(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int pruned, Span<int> candidates, Span<float> mask)
+    {
+        if (!TryFindThresholdByHistogram(values, existingMask, pruned, candidates, out var threshold)) return false;
+        WriteMagnitudeMask(values, existingMask, threshold, mask);
+        return true;
+    }
+
+    /// <summary>
+    /// Finds the magnitude key at which the <paramref name="pruned"/> lowest magnitudes of <paramref name="values"/>
+    /// end, reading <paramref name="values"/> and <paramref name="existingMask"/> only. The keys are the float32 bit
+    /// patterns of the magnitudes, shifted up by one so that 0 can stand for "already pruned". <paramref name="candidates"/>
+    /// needs room for <c>values.Length</c> + 8 keys.
+    /// </summary>
+    /// <returns>False when a value is NaN.</returns>
+    public static bool TryFindMagnitudeThreshold(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int pruned, Span<int> candidates, out MagnitudeThreshold threshold)
     {
         if (pruned == 0 || !Vector256.IsHardwareAccelerated)
         {
-            return MaskLowestMagnitudesByHistogram(values, existingMask, pruned, candidates, mask);
+            return TryFindThresholdByHistogram(values, existingMask, pruned, candidates, out threshold);
         }
 
         // Bracket the threshold from a sample, count and gather in one vectorized pass, and fall back to the histogram
@@ -122,23 +57,68 @@ internal static class RadixSelect
         low = Math.Max(low, 1u);
         high = Math.Max(high, low);
         var scan = ScanBracket(values, existingMask, low, high, candidates);
+        threshold = default;
         if (scan.SawNaN) return false;
         var rank = pruned - 1;
         if (scan.Zeros > rank)
         {
             // The threshold is the masked key itself: the first `pruned` masked weights go, in index order.
-            WriteMask(values, existingMask, 0, pruned, scan.Zeros, mask);
+            threshold = new MagnitudeThreshold(0, pruned, scan.Zeros);
             return true;
         }
 
         var below = scan.Zeros + scan.Below;
         if (below > rank || below + scan.Count <= rank)
         {
-            return MaskLowestMagnitudesByHistogram(values, existingMask, pruned, candidates, mask);
+            return TryFindThresholdByHistogram(values, existingMask, pruned, candidates, out threshold);
         }
 
-        var (threshold, belowInBracket, atThreshold) = NthCandidateKey(MemoryMarshal.Cast<int, uint>(candidates[..scan.Count]), rank - below, low, high);
-        WriteMask(values, existingMask, threshold, pruned - below - belowInBracket, atThreshold, mask);
+        var (key, belowInBracket, atThreshold) = NthCandidateKey(MemoryMarshal.Cast<int, uint>(candidates[..scan.Count]), rank - below, low, high);
+        threshold = new MagnitudeThreshold(key, pruned - below - belowInBracket, atThreshold);
+        return true;
+    }
+
+    /// <summary>
+    /// Writes the mask of a threshold from <see cref="TryFindMagnitudeThreshold"/> for the same values and existing mask:
+    /// keys below it are pruned, keys above kept, and of the keys at it the first <see cref="MagnitudeThreshold.TiesToPrune"/>
+    /// in index order. The existing mask may be the same memory as <paramref name="mask"/>.
+    /// </summary>
+    public static void WriteMagnitudeMask(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, MagnitudeThreshold threshold, Span<float> mask) =>
+        WriteMask(values, existingMask, threshold.Key, threshold.TiesToPrune, threshold.KeysAtThreshold, mask);
+
+    /// <summary>The threshold by two histogram passes over 16-bit digits of the keys, and a third over the candidates' keys.</summary>
+    private static bool TryFindThresholdByHistogram(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int pruned, Span<int> candidates, out MagnitudeThreshold threshold)
+    {
+        const uint NaNAbove = 0x7F80_0001u; // +Inf's bits plus one
+        threshold = default;
+        var histogram = Histogram();
+        var masked = !existingMask.IsEmpty;
+        for (var index = 0; index < values.Length; index++)
+        {
+            var key = MagnitudeKey(values[index]);
+            if (key > NaNAbove) return false;
+            if (masked && existingMask[index] == 0f) key = 0;
+            histogram[(int)(key >> DigitBits)]++;
+        }
+
+        if (pruned == 0)
+        {
+            // Nothing goes, not even what the existing mask pruned: no key is below 0, and no tie is pruned.
+            threshold = new MagnitudeThreshold(0, 0, -1);
+            return true;
+        }
+
+        var (digit, below) = Find(histogram, pruned - 1);
+        var count = 0;
+        for (var index = 0; index < values.Length; index++)
+        {
+            var key = masked && existingMask[index] == 0f ? 0 : MagnitudeKey(values[index]);
+            if ((int)(key >> DigitBits) == digit) candidates[count++] = (int)key;
+        }
+
+        var low = (uint)digit << DigitBits;
+        var (thresholdKey, belowInDigit, atThreshold) = NthCandidateKey(MemoryMarshal.Cast<int, uint>(candidates[..count]), pruned - 1 - below, low, low | (Buckets - 1));
+        threshold = new MagnitudeThreshold(thresholdKey, pruned - below - belowInDigit, atThreshold);
         return true;
     }
 
@@ -347,59 +327,6 @@ internal static class RadixSelect
         }
     }
 
-    /// <summary>The histogram form of <see cref="MaskLowestMagnitudes"/>: two full passes of scalar histogram updates.</summary>
-    internal static bool MaskLowestMagnitudesByHistogram(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int pruned, Span<int> candidates, Span<float> mask)
-    {
-        const uint NaNAbove = 0x7F80_0001u; // +Inf's bits plus one
-        var histogram = Histogram();
-        var masked = !existingMask.IsEmpty;
-        for (var index = 0; index < values.Length; index++)
-        {
-            var key = MagnitudeKey(values[index]);
-            if (key > NaNAbove) return false;
-            if (masked && existingMask[index] == 0f) key = 0;
-            histogram[(int)(key >> DigitBits)]++;
-        }
-
-        if (pruned == 0)
-        {
-            mask.Fill(1f);
-            return true;
-        }
-
-        var (digit, below) = Find(histogram, pruned - 1);
-        var count = 0;
-        for (var index = 0; index < values.Length; index++)
-        {
-            var key = masked && existingMask[index] == 0f ? 0 : MagnitudeKey(values[index]);
-            var high = (int)(key >> DigitBits);
-
-            // A candidate's mask is written last: until then it may still hold the existing mask, which is read again.
-            if (high == digit) candidates[count++] = index;
-            else mask[index] = high < digit ? 0f : 1f;
-        }
-
-        histogram = Histogram();
-        for (var candidate = 0; candidate < count; candidate++)
-        {
-            var index = candidates[candidate];
-            var key = masked && existingMask[index] == 0f ? 0 : MagnitudeKey(values[index]);
-            histogram[(int)(key & (Buckets - 1))]++;
-        }
-
-        var (low, belowInBucket) = Find(histogram, pruned - 1 - below);
-        var threshold = ((uint)digit << DigitBits) | (uint)low;
-        var tiesToPrune = pruned - below - belowInBucket;
-        for (var candidate = 0; candidate < count; candidate++)
-        {
-            var index = candidates[candidate];
-            var key = masked && existingMask[index] == 0f ? 0 : MagnitudeKey(values[index]);
-            mask[index] = KeepAt(key, threshold, ref tiesToPrune);
-        }
-
-        return true;
-    }
-
     /// <summary>The mask value of a key: pruned below the threshold, and at it while ties are left to prune.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float KeepAt(uint key, uint threshold, ref int tiesToPrune)
@@ -413,99 +340,10 @@ internal static class RadixSelect
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static uint MagnitudeKey(float value) => (BitConverter.SingleToUInt32Bits(value) & 0x7FFF_FFFFu) + 1;
 
-    /// <summary>The bucket that holds rank <paramref name="rank"/>, and how many values lie in the buckets before it.</summary>
-    private static (int Digit, int Below) Find(ReadOnlySpan<int> histogram, int rank)
-    {
-        var below = 0;
-        for (var digit = 0; digit < histogram.Length; digit++)
-        {
-            if (below + histogram[digit] > rank) return (digit, below);
-            below += histogram[digit];
-        }
-
-        throw new InvalidOperationException($"Rank {rank} is past the {below} values counted.");
-    }
-
-    /// <summary>
-    /// Rearranges <paramref name="values"/> so that position <paramref name="n"/> holds the value a full sort would
-    /// put there, and returns it (introselect: quickselect with median-of-three pivots, falling back to a sort of the
-    /// remaining range when partitioning degrades). No NaN may be present.
-    /// </summary>
-    internal static double SelectNth(Span<double> values, int n)
-    {
-        var low = 0;
-        var high = values.Length - 1;
-        var budget = 2 * (BitOperations.Log2((uint)values.Length) + 1);
-        while (high > low)
-        {
-            if (budget-- == 0)
-            {
-                values[low..(high + 1)].Sort();
-                return values[n];
-            }
-
-            var middle = low + ((high - low) >> 1);
-            if (values[middle] < values[low]) Swap(values, middle, low);
-            if (values[high] < values[low]) Swap(values, high, low);
-            if (values[high] < values[middle]) Swap(values, high, middle);
-            var pivot = values[middle];
-
-            int left = low, right = high;
-            while (left <= right)
-            {
-                while (values[left] < pivot) left++;
-                while (values[right] > pivot) right--;
-                if (left <= right)
-                {
-                    Swap(values, left, right);
-                    left++;
-                    right--;
-                }
-            }
-
-            if (n <= right) high = right;
-            else if (n >= left) low = left;
-            else return values[n];
-        }
-
-        return values[n];
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Swap(Span<double> values, int a, int b) => (values[a], values[b]) = (values[b], values[a]);
 }
 
 /// <summary>
-/// Walks the runs of a plan's innermost segment in memory order and keeps the flat group index of the current run,
-/// adding strides and carrying like an odometer instead of dividing the run number.
+/// Where an element-wise selection ends: magnitude keys below <see cref="Key"/> are pruned, and of the
+/// <see cref="KeysAtThreshold"/> keys equal to it, the first <see cref="TiesToPrune"/> in index order.
 /// </summary>
-internal ref struct RunOdometer
-{
-    private readonly ReadOnlySpan<int> _sizes;
-    private readonly ReadOnlySpan<int> _strides;
-    private readonly Span<int> _counters;
-
-    public RunOdometer(ReadOnlySpan<int> outerSizes, ReadOnlySpan<int> outerStrides, Span<int> counters)
-    {
-        _sizes = outerSizes;
-        _strides = outerStrides;
-        _counters = counters;
-        _counters.Clear();
-        Group = 0;
-    }
-
-    /// <summary>The flat group index of the current run's first element.</summary>
-    public int Group { get; private set; }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Advance()
-    {
-        for (var segment = _counters.Length - 1; segment >= 0; segment--)
-        {
-            Group += _strides[segment];
-            if (++_counters[segment] < _sizes[segment]) return;
-            Group -= _strides[segment] * _sizes[segment];
-            _counters[segment] = 0;
-        }
-    }
-}
+internal readonly record struct MagnitudeThreshold(uint Key, int TiesToPrune, int KeysAtThreshold);
