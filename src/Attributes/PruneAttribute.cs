@@ -8,10 +8,14 @@ namespace PruneSharp;
 /// </summary>
 /// <remarks>
 /// <para>
-/// On a <c>partial</c> class deriving from a TorchSharp <c>Module</c>, the attribute is the default for every layer
-/// field or property of that class whose layer type supports the granularity (a class-level
-/// <see cref="Granularity.Filter"/> applies to the convolutions and not to <c>Linear</c> layers).
-/// On a field or property holding a layer, it overrides the class default for that layer.
+/// On a <c>partial</c> class deriving from a TorchSharp <c>Module</c>, the attribute is the default for every layer of
+/// the class's module tree (its layer fields and the layers inside its <c>Sequential</c>s, <c>ModuleList</c>s,
+/// <c>ModuleDict</c>s, block classes and arrays or lists of modules) whose layer type supports the granularity: a
+/// class-level <see cref="Granularity.Filter"/> applies to the convolutions and not to <c>Linear</c> layers. It leaves
+/// the model's output layer (its last prunable layer) alone unless <see cref="IncludeOutputLayer"/> says otherwise.
+/// On a field or property holding a container of layers, it covers the layers inside in the same way, and wins over
+/// the class-level attribute for them. On a field or property holding a layer, it overrides both for that layer.
+/// A block class with its own <c>[Prune]</c> declares its own layers; its declarations win for them.
 /// </para>
 /// <para>
 /// Each group's score is the <see cref="Reducer"/> (mean by default) of the <see cref="Criterion"/> (<c>|w|</c> by
@@ -99,4 +103,26 @@ public sealed class PruneAttribute : Attribute
 
     /// <summary>For <see cref="Criterion.Random"/>: the seed. Default 0.</summary>
     public int Seed { get; set; }
+
+    /// <summary>
+    /// On the class or on a container: when set, only the layers whose dotted name (relative to the class, as in
+    /// <c>features.conv1</c> or <c>layer1.0.conv2</c>) matches one of these patterns are reached. A pattern is a glob over
+    /// the name's segments: <c>*</c> and <c>?</c> within a segment, <c>**</c> for any number of segments; a pattern that
+    /// matches a module's path covers every layer under it (<c>layer4</c>, <c>**.downsample</c>).
+    /// Not on a member that holds one layer (PRUNE042).
+    /// </summary>
+    public string[]? Include { get; set; }
+
+    /// <summary>On the class or on a container: layers whose dotted name matches one of these patterns (see <see cref="Include"/>) are not reached.</summary>
+    public string[]? Exclude { get; set; }
+
+    /// <summary>On the class or on a container: when set, only layers of these kinds are reached (besides the kinds the granularity fits).</summary>
+    public LayerKind[]? Kinds { get; set; }
+
+    /// <summary>
+    /// On the class or on a container: whether the declaration may prune the model's output layer, its last prunable
+    /// layer in the depth-first module order of <c>state_dict()</c>. Off by default: removing classifier rows removes
+    /// classes. A layer's own <c>[Prune]</c> prunes it whatever this says.
+    /// </summary>
+    public bool IncludeOutputLayer { get; set; }
 }

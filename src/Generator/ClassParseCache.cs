@@ -26,8 +26,14 @@ namespace PruneSharp.Generator;
 /// reused only when the compilation has the same references, options and syntax trees (the same tree objects: the
 /// compiler and the IDE replace only the trees that were edited), except that the trees declaring the class may differ
 /// inside method, accessor and operator bodies that write none of the class's field or property names, and that are
-/// not one the parse reads (the methods named in <c>readBodies</c>: compaction planning reads <c>forward</c>).
+/// not one the parse reads (the methods named in <c>readBodies</c>: compaction planning reads <c>forward</c>; and the
+/// methods construction calls, which the constructor reader runs).
 /// Such a body declares nothing visible outside it, so nothing the parse binds can change with it.
+/// </para>
+/// <para>
+/// One entry holds the parse of both outputs (<see cref="ModelClass"/>), so an edit inside <c>forward</c> parses the
+/// class again, pruning model included. Reusing the model there and planning again was measured: the plan binds the
+/// same factory calls as the model, and it saved too little to keep (docs/benchmarks.md, "Generator").
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The parse result: an immutable, equatable model.</typeparam>
@@ -97,10 +103,11 @@ internal sealed class ClassParseCache<T>(params string[] readBodies)
         var source = tree.GetText(cancellationToken);
         var text = new StringBuilder(source.Length);
         var start = 0;
+        var calledDuringConstruction = CalledDuringConstruction(root, cancellationToken);
         foreach (var body in root.DescendantNodes(descendIntoChildren: node => !IsBody(node)).Where(IsBody))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (!CanSkip(body, memberNames)) continue;
+            if (!CanSkip(body, memberNames, calledDuringConstruction)) continue;
             text.Append(source.ToString(TextSpan.FromBounds(start, body.FullSpan.Start))).Append("{…}");
             start = body.FullSpan.End;
         }
@@ -114,10 +121,42 @@ internal sealed class ClassParseCache<T>(params string[] readBodies)
         node is BlockSyntax or ArrowExpressionClauseSyntax &&
         node.Parent is MethodDeclarationSyntax or OperatorDeclarationSyntax or ConversionOperatorDeclarationSyntax or DestructorDeclarationSyntax or AccessorDeclarationSyntax or PropertyDeclarationSyntax or IndexerDeclarationSyntax;
 
-    private bool CanSkip(SyntaxNode body, HashSet<string> memberNames)
+    private bool CanSkip(SyntaxNode body, HashSet<string> memberNames, HashSet<string> calledDuringConstruction)
     {
-        if (body.Parent is MethodDeclarationSyntax method && readBodies.Contains(method.Identifier.ValueText)) return false;
+        if (body.Parent is MethodDeclarationSyntax method && (readBodies.Contains(method.Identifier.ValueText) || calledDuringConstruction.Contains(method.Identifier.ValueText))) return false;
         return !MemberWrites.Sites(body).Any(site => memberNames.Contains(site.Name));
+    }
+
+    /// <summary>
+    /// The names of the methods of the tree that construction may call: those invoked from a constructor or an
+    /// initializer, and, transitively, from the bodies of those methods. The constructor reader runs them in place of
+    /// the call (<c>ConstructionReader</c>), so their bodies are read. By name: an overload or a method of another class
+    /// of the same name is read too, which costs a parse, never a stale one.
+    /// </summary>
+    private static HashSet<string> CalledDuringConstruction(SyntaxNode root, CancellationToken cancellationToken)
+    {
+        var called = new HashSet<string>(StringComparer.Ordinal);
+        var methods = root.DescendantNodes().OfType<MethodDeclarationSyntax>().ToLookup(method => method.Identifier.ValueText, StringComparer.Ordinal);
+        var pending = new Queue<SyntaxNode>(root.DescendantNodes().Where(node =>
+            node is ConstructorDeclarationSyntax or EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent.Parent: FieldDeclarationSyntax } or PropertyDeclarationSyntax }));
+        while (pending.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var invocation in pending.Dequeue().DescendantNodes().OfType<InvocationExpressionSyntax>())
+            {
+                var name = invocation.Expression switch
+                {
+                    IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+                    GenericNameSyntax generic => generic.Identifier.ValueText,
+                    MemberAccessExpressionSyntax access => access.Name.Identifier.ValueText,
+                    _ => null,
+                };
+                if (name is null || !called.Add(name)) continue;
+                foreach (var method in methods[name]) pending.Enqueue(method);
+            }
+        }
+
+        return called;
     }
 
     private sealed class Entry(CompilationOptions options, ImmutableArray<SyntaxTree> trees, ImmutableArray<MetadataReference> references, string[] fingerprints, T? result)

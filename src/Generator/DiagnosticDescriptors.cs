@@ -29,7 +29,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotASupportedLayer = Create(
         "PRUNE004",
         "[Prune] is on a member that is not a supported layer",
-        "'{0}' is of type '{1}', which PruneSharp cannot prune; [Prune] goes on an instance field or property of type Linear, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d or ConvTranspose3d",
+        "'{0}' is of type '{1}', which PruneSharp cannot prune; [Prune] goes on an instance field or property that holds a layer (Linear, Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d) or modules (a Sequential, ModuleList, ModuleDict, block class or other Module, or an array or list of modules)",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor ClassNotPartial = Create(
@@ -46,14 +46,14 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor GenericClassNotSupported = Create(
         "PRUNE007",
-        "Generic model classes are not supported",
-        "'{0}' is generic or nested in a generic type; PruneSharp generates code for non-generic model classes only",
+        "Generic and file-local model classes are not supported",
+        "'{0}' is {1}; PruneSharp generates code only for model classes that are neither generic nor file-local",
         DiagnosticSeverity.Error);
 
     public static readonly DiagnosticDescriptor ClassDefaultAppliesToNoLayer = Create(
         "PRUNE008",
         "The class-level [Prune] applies to no layer",
-        "The class-level [Prune(Granularity.{0}, ...)] of '{1}' applies to no layer: no field or property without its own [Prune] is a layer that granularity applies to",
+        "The class-level [Prune(Granularity.{0}, ...)] of '{1}' applies to no layer: no layer of its module tree that a more specific [Prune] does not declare is one that granularity applies to",
         DiagnosticSeverity.Warning);
 
     public static readonly DiagnosticDescriptor CustomDimsMissing = Create(
@@ -163,6 +163,48 @@ internal static class DiagnosticDescriptors
         "RoundTo has no effect under global scope",
         "RoundTo {0} on '{1}' has no effect: '{2}' uses global scope, which ranks the groups of all layers together and does not round per layer; remove RoundTo or use local scope",
         DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor GeneratedNamesMeet = Create(
+        "PRUNE027",
+        "Two layers would get the same generated members",
+        "Layers '{0}' and '{1}' would both get the generated members '{2}' and '{3}', so '{1}' is not pruned; rename one of them",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MemberHasGeneratedName = Create(
+        "PRUNE028",
+        "A member has the name of a generated member",
+        "'{0}'{1} has the name of '{2}', which PruneSharp generates {3}, so {4}; rename '{0}'",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor DerivesFromPrunedModel = Create(
+        "PRUNE029",
+        "A [Prune] model cannot derive from another pruned model",
+        "'{0}' derives from '{1}', which {2}; PruneSharp generates no code for '{0}': declare [Prune] in one class of the hierarchy (see the docs)",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor PropertyDoesNotHoldLayer = Create(
+        "PRUNE040",
+        "[Prune] is on a property that does not hold its layer",
+        "'{0}' is {1}; [Prune] goes on the field or auto-property that holds the module, which is the one PruneSharp reads and names",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor MalformedLayerPattern = Create(
+        "PRUNE041",
+        "A layer name pattern is malformed",
+        "{0} of '{1}': {2}",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor SelectionOnOneLayer = Create(
+        "PRUNE042",
+        "A selection is set on a member that holds one layer",
+        "'{0}' holds one layer, and its own [Prune] always prunes it: {1} selects among the layers a class-level or container [Prune] reaches; remove it",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor UnknownPruneArgument = Create(
+        "PRUNE043",
+        "[Prune] sets a property the generator does not know",
+        "[Prune] on '{0}' sets '{1}', which this version of PruneSharp's generator does not know, so the declaration is not used; use the same version of the PruneSharp package for the attributes and the generator",
+        DiagnosticSeverity.Error);
 
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id.ToLowerInvariant());

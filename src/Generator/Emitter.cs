@@ -40,47 +40,52 @@ internal static class Emitter
     private static void EmitModel(CodeWriter code, ModelSpec model)
     {
         var generatedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"{GeneratorName}\", \"{GeneratorVersion}\")]";
-        code.Line($"partial class {model.TypeName} : global::PruneSharp.IPrunableModule");
+        code.Line($"partial class {model.TypeName} : global::PruneSharp.IPrunableModule, global::PruneSharp.IDeclaresPruning");
         code.Open();
 
         foreach (var layer in model.Layers)
         {
-            code.Line($"private {layer.PascalName}PrunedLayer? __pruneSharp{layer.PascalName};");
+            code.Line($"private {GeneratedNames.LayerClass(layer.PascalName)}? {GeneratedNames.LayerField(layer.PascalName)};");
         }
 
-        code.Line("private global::PruneSharp.PrunedLayer[]? __pruneSharpLayers;");
+        code.Line($"private global::PruneSharp.PruningTree? {GeneratedNames.TreeField};");
         code.Line();
 
         foreach (var layer in model.Layers)
         {
-            code.Line($"/// <summary>The pruning of <see cref=\"{layer.MemberName}\"/>: {Describe(layer)}.</summary>");
+            code.Line($"/// <summary>The pruning of {Cref(layer)}: {Describe(layer)}.</summary>");
             code.Line(generatedCode);
-            code.Line($"public {layer.PascalName}PrunedLayer {layer.PascalName}Pruning => __pruneSharp{layer.PascalName} ??= new {layer.PascalName}PrunedLayer(this);");
+            code.Line($"public {GeneratedNames.LayerClass(layer.PascalName)} {GeneratedNames.LayerProperty(layer.PascalName)} => {GeneratedNames.LayerField(layer.PascalName)} ??= new {GeneratedNames.LayerClass(layer.PascalName)}(this);");
             code.Line();
         }
 
-        code.Line("/// <inheritdoc/>");
+        code.Line("/// <summary>The pruning of this model's module tree: what this class and the modules it holds declare, resolved on first use.</summary>");
         code.Line(generatedCode);
-        code.Line("public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __pruneSharpLayers ??= new global::PruneSharp.PrunedLayer[]");
-        code.Open();
-        foreach (var layer in model.Layers) code.Line($"{layer.PascalName}Pruning,");
-        code.Close("};");
+        code.Line($"private global::PruneSharp.PruningTree {GeneratedNames.TreeProperty} => {GeneratedNames.TreeField} ??= global::PruneSharp.PruningTree.Build(this);");
         code.Line();
+
+        EmitDeclarations(code, model, generatedCode);
 
         code.Line("/// <inheritdoc/>");
         code.Line(generatedCode);
-        code.Line("public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);");
+        code.Line($"public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => {GeneratedNames.TreeProperty}.PrunedLayers;");
         code.Line();
 
-        EmitForEachLayer(code, model, generatedCode, "ApplyMasks", "ApplyMask");
+        EmitComputeMasks(code, generatedCode);
+
+        code.Line("/// <inheritdoc/>");
+        code.Line(generatedCode);
+        code.Line($"public void ApplyMasks() => {GeneratedNames.TreeProperty}.ApplyMasks();");
+        code.Line();
 
         code.Line(model.Scope == PruningScope.Global
-            ? "/// <summary>Global: <see cref=\"ComputeMasks\"/> ranks the groups of every pruned layer together.</summary>"
-            : "/// <summary>Local: <see cref=\"ComputeMasks\"/> prunes each layer to its own sparsity.</summary>");
+            ? "/// <summary>Global: <see cref=\"ComputeMasks()\"/> ranks the groups of every pruned layer together (where this class is the model).</summary>"
+            : "/// <summary>Local: <see cref=\"ComputeMasks()\"/> prunes each layer to its own sparsity (where this class is the model).</summary>");
         code.Line(generatedCode);
-        code.Line($"public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.{model.Scope};");
+        code.Line($"public global::PruneSharp.PruningScope PruningScope => {GeneratedNames.TreeProperty}.PruningScope;");
         code.Line();
 
+        // Declared here, not read from the tree: PruningTree.Build reads the root's GlobalSettings while it is built.
         code.Line("/// <inheritdoc/>");
         code.Line(generatedCode);
         code.Line(model.GlobalSettings is { } global
@@ -90,7 +95,7 @@ internal static class Emitter
 
         code.Line("/// <inheritdoc/>");
         code.Line(generatedCode);
-        code.Line("public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);");
+        code.Line($"public global::PruneSharp.PruningReport GetSparsityReport() => {GeneratedNames.TreeProperty}.GetSparsityReport();");
 
         foreach (var layer in model.Layers)
         {
@@ -101,22 +106,74 @@ internal static class Emitter
         code.Close();
     }
 
-    private static void EmitForEachLayer(CodeWriter code, ModelSpec model, string generatedCode, string modelMethod, string layerMethod)
+    /// <summary><c>ComputeMasks()</c>: the model-level mask pass (<c>MaskPass</c>) over the tree, in one place.</summary>
+    private static void EmitComputeMasks(CodeWriter code, string generatedCode)
     {
         code.Line("/// <inheritdoc/>");
         code.Line(generatedCode);
-        code.Line($"public void {modelMethod}()");
+        code.Line($"public void ComputeMasks() => {GeneratedNames.TreeProperty}.ComputeMasks();");
+        code.Line();
+    }
+
+    /// <summary>
+    /// <c>IDeclaresPruning.DeclarePruning</c>: the class's part of the tree, as its attributes say. The typed layers of
+    /// members come first, the plain collections next (so that a container may name them), then each container with
+    /// the typed layers inside it, the typed layers the class-level rule reaches inside containers, and that rule.
+    /// </summary>
+    private static void EmitDeclarations(CodeWriter code, ModelSpec model, string generatedCode)
+    {
+        code.Line("/// <inheritdoc/>");
+        code.Line(generatedCode);
+        code.Line("void global::PruneSharp.IDeclaresPruning.DeclarePruning(global::PruneSharp.PruningDeclarations declarations)");
         code.Open();
-        foreach (var layer in model.Layers) code.Line($"{layer.PascalName}Pruning.{layerMethod}();");
+        foreach (var layer in model.Layers.Where(layer => layer.PathInMember.Length == 0))
+        {
+            code.Line($"declarations.{(layer.Role == LayerRole.Member ? "Member" : "ClassDefault")}({GeneratedNames.LayerProperty(layer.PascalName)});");
+        }
+
+        foreach (var collection in model.Collections)
+        {
+            // Null until the constructor fills it, or left null: nothing to declare then.
+            var member = "this." + CSharpNames.Identifier(collection.Name);
+            code.Line($"if ({member} is not null) declarations.Unregistered({Literal(collection.Name)}, {member});");
+        }
+
+        foreach (var container in model.Containers)
+        {
+            code.Line($"declarations.Container({Literal(container.Name)}, {Settings(container.Settings)}{Selection(container.Selection)});");
+            foreach (var layer in model.Layers.Where(layer => layer.Role == LayerRole.ContainerDefault && layer.Container == container.Name))
+            {
+                code.Line($"declarations.ContainerDefault({Literal(container.Name)}, {GeneratedNames.LayerProperty(layer.PascalName)});");
+            }
+        }
+
+        foreach (var layer in model.Layers.Where(layer => layer.PathInMember.Length > 0 && layer.Role == LayerRole.ClassDefault))
+        {
+            code.Line($"declarations.ClassDefault({GeneratedNames.LayerProperty(layer.PascalName)});");
+        }
+
+        if (model.ClassRule is { } rule)
+        {
+            code.Line($"declarations.ClassLevel({Settings(rule.Settings)}, global::PruneSharp.PruningScope.{rule.Scope}{Selection(rule.Selection)});");
+        }
+
         code.Close();
         code.Line();
     }
 
     private static void EmitLayerClass(CodeWriter code, ModelSpec model, LayerSpec layer, string generatedCode)
     {
-        var className = $"{layer.PascalName}PrunedLayer";
+        var className = GeneratedNames.LayerClass(layer.PascalName);
         var layerType = "global::" + KnownTypeNames.LayerType(layer.Kind);
-        code.Line($"/// <summary>The pruning state of <see cref=\"{layer.MemberName}\"/>: {Describe(layer)}.</summary>");
+        var member = "_model." + CSharpNames.Identifier(layer.MemberName);
+        var nested = layer.PathInMember.Length > 0;
+
+        // A nullable layer field (Linear?) is read with a check, so the generated code has no nullable warnings; a layer
+        // inside a container is found under it by its registered path, once per container object.
+        var read = nested ? "TypedLayer"
+            : layer.MayBeNull ? $"({member} ?? throw new global::System.InvalidOperationException({Literal($"Layer '{layer.Name}' is null.")}))"
+            : member;
+        code.Line($"/// <summary>The pruning state of {Cref(layer)}: {Describe(layer)}.</summary>");
         code.Line(generatedCode);
         code.Line($"public sealed class {className} : global::PruneSharp.PrunedLayer");
         code.Open();
@@ -127,21 +184,26 @@ internal static class Emitter
         }
 
         code.Line($"private readonly {model.TypeName} _model;");
+        if (nested)
+        {
+            code.Line($"private readonly global::PruneSharp.ModulePath<{layerType}> _path = new global::PruneSharp.ModulePath<{layerType}>({Literal(layer.PathInMember)}, {Literal(layer.Name)});");
+        }
+
         code.Line();
         code.Line($"internal {className}({model.TypeName} model)");
-        code.Line($"    : base(\"{layer.MemberName}\", global::PruneSharp.LayerKind.{layer.Kind}, {Settings(layer.Settings)})");
+        code.Line($"    : base({Literal(layer.Name)}, global::PruneSharp.LayerKind.{layer.Kind}, {Settings(layer.Settings)})");
         code.Open();
         code.Line("_model = model;");
         code.Close();
         code.Line();
         code.Line("/// <summary>The layer.</summary>");
-        code.Line($"public {layerType} TypedLayer => _model.{layer.MemberName};");
+        code.Line($"public {layerType} TypedLayer => {(nested ? $"_path.Resolve({member})" : read)};");
         code.Line();
         code.Line("/// <inheritdoc/>");
-        code.Line($"public override global::TorchSharp.torch.nn.Module Layer => _model.{layer.MemberName};");
+        code.Line($"public override global::TorchSharp.torch.nn.Module Layer => {read};");
         code.Line();
         code.Line("/// <inheritdoc/>");
-        code.Line($"public override global::TorchSharp.Modules.Parameter Weight => _model.{layer.MemberName}.weight ?? throw new global::System.InvalidOperationException(\"Layer '{layer.MemberName}' has no weight.\");");
+        code.Line($"public override global::TorchSharp.Modules.Parameter Weight => {read}.weight ?? throw new global::System.InvalidOperationException({Literal($"Layer '{layer.Name}' has no weight.")});");
         if (!layer.Shape.IsEmpty)
         {
             code.Line();
@@ -151,6 +213,25 @@ internal static class Emitter
 
         code.Close();
     }
+
+    /// <summary>A <c>&lt;see cref&gt;</c> to the member that holds the layer, and for a layer inside it, its path.</summary>
+    private static string Cref(LayerSpec layer) =>
+        $"<see cref=\"{CSharpNames.Identifier(layer.MemberName)}\"/>" + (layer.PathInMember.Length > 0 ? $"'s layer <c>{System.Security.SecurityElement.Escape(layer.PathInMember)}</c>" : string.Empty);
+
+    /// <summary>The <c>LayerSelection</c> argument, or nothing where the declaration sets none.</summary>
+    private static string Selection(SelectionSpec? selection)
+    {
+        if (selection is null) return string.Empty;
+        var properties = new List<string>();
+        if (!selection.Include.IsEmpty) properties.Add($"Include = new string[] {{ {string.Join(", ", selection.Include.Select(Literal))} }}");
+        if (!selection.Exclude.IsEmpty) properties.Add($"Exclude = new string[] {{ {string.Join(", ", selection.Exclude.Select(Literal))} }}");
+        if (!selection.Kinds.IsEmpty) properties.Add($"Kinds = new global::PruneSharp.LayerKind[] {{ {string.Join(", ", selection.Kinds.Select(kind => EnumValue((LayerKind)kind)))} }}");
+        if (selection.IncludeOutputLayer) properties.Add("IncludeOutputLayer = true");
+        var expression = $"new global::PruneSharp.LayerSelection {{ {string.Join(", ", properties)} }}";
+        return ", selection: " + expression;
+    }
+
+    private static string Literal(string value) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(value, quote: true);
 
     /// <summary>
     /// The <c>PruneSettings</c> expression: its constructor (or <c>PruneSettings.NOfM</c>) and, in an initializer (a

@@ -40,6 +40,13 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
         DiagnosticDescriptors.NOfMUnderGlobalScope,
         DiagnosticDescriptors.GlobalSparsityTakesLastGroups,
         DiagnosticDescriptors.RoundToUnderGlobalScope,
+        DiagnosticDescriptors.GeneratedNamesMeet,
+        DiagnosticDescriptors.MemberHasGeneratedName,
+        DiagnosticDescriptors.DerivesFromPrunedModel,
+        DiagnosticDescriptors.PropertyDoesNotHoldLayer,
+        DiagnosticDescriptors.MalformedLayerPattern,
+        DiagnosticDescriptors.SelectionOnOneLayer,
+        DiagnosticDescriptors.UnknownPruneArgument,
         DiagnosticDescriptors.GranularityNotCompactable,
         DiagnosticDescriptors.ForwardNotFollowed,
         DiagnosticDescriptors.ChannelsAtModelBoundary,
@@ -65,12 +72,12 @@ public sealed class PruneAnalyzer : DiagnosticAnalyzer
         var diagnostics = new List<Diagnostic>();
         if (ModelParser.UsesPrune(type, pruneAttribute))
         {
-            ModelParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
-            Compaction.CompactionParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
+            // One parse for both: the pruning model's checks and, where the class gets Compact(), the plan's notes.
+            ModelClassParser.Parse(type, context.Compilation, diagnostics, context.CancellationToken);
         }
         else
         {
-            ModelParser.ContainingTypeDiagnostics(type, pruneAttribute, diagnostics, context.CancellationToken);
+            ModelValidator.ContainingTypeDiagnostics(type, pruneAttribute, diagnostics, context.CancellationToken);
         }
 
         foreach (var diagnostic in diagnostics) context.ReportDiagnostic(diagnostic);

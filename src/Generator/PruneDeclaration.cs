@@ -53,6 +53,29 @@ internal sealed class PruneDeclaration
 
     public int Seed { get; private set; }
 
+    /// <summary>The layer name patterns a declaration that reaches many layers is limited to; empty where not set.</summary>
+    public string[] Include { get; private set; } = [];
+
+    /// <summary>The layer name patterns a declaration that reaches many layers leaves out.</summary>
+    public string[] Exclude { get; private set; } = [];
+
+    /// <summary>The layer kinds a declaration that reaches many layers is limited to; empty where not set.</summary>
+    public LayerKind[] Kinds { get; private set; } = [];
+
+    /// <summary>Whether a declaration that reaches many layers may prune the model's output layer.</summary>
+    public bool IncludeOutputLayer { get; private set; }
+
+    /// <summary>Whether a selection property (<c>Include</c>, <c>Exclude</c>, <c>Kinds</c>, <c>IncludeOutputLayer</c>) is set.</summary>
+    public bool HasSelection => PruneProperties.Selection.Any(IsSet);
+
+    /// <summary>
+    /// Named arguments this generator does not know (an attribute assembly newer than the generator): the declaration
+    /// is reported (PRUNE043) and not used, so that no setting is ever dropped silently.
+    /// </summary>
+    public IReadOnlyList<string> UnknownArguments => _unknown;
+
+    private readonly List<string> _unknown = [];
+
     /// <summary>Whether the named property <paramref name="name"/> is set.</summary>
     public bool IsSet(string name) => _named.Contains(name);
 
@@ -84,12 +107,25 @@ internal sealed class PruneDeclaration
 
         foreach (var named in attribute.NamedArguments)
         {
+            // A value of the wrong type does not compile (the compiler reports it); a name the generator does not know is PRUNE043.
+            if (named.Value.Kind == TypedConstantKind.Error) return false;
+            if (!PruneProperties.All.Contains(named.Key))
+            {
+                declaration._unknown.Add(named.Key);
+                continue;
+            }
+
             if (!declaration.TryReadNamed(named.Key, named.Value)) return false;
             declaration._named.Add(named.Key);
         }
 
         return true;
     }
+
+    /// <summary>The selection the emitter writes, or null where none is set.</summary>
+    public SelectionSpec? ToSelection() => HasSelection
+        ? new SelectionSpec(new EquatableArray<string>(Include), new EquatableArray<string>(Exclude), new EquatableArray<int>(Kinds.Select(kind => (int)kind).ToArray()), IncludeOutputLayer)
+        : null;
 
     /// <summary>The settings the emitter writes.</summary>
     public SettingsSpec ToSettings() => new(
@@ -126,6 +162,21 @@ internal sealed class PruneDeclaration
         var syntax = Syntax(cancellationToken);
         var argument = syntax?.ArgumentList?.Arguments.FirstOrDefault(candidate => candidate.NameEquals?.Name.Identifier.ValueText == name);
         return argument?.Expression.GetLocation() ?? syntax?.GetLocation();
+    }
+
+    /// <summary>Element <paramref name="index"/> of the array the named property <paramref name="name"/> is set to; the whole value where it is not written as a list of elements.</summary>
+    public Location? ElementLocation(string name, int index, CancellationToken cancellationToken)
+    {
+        var syntax = Syntax(cancellationToken);
+        var value = syntax?.ArgumentList?.Arguments.FirstOrDefault(candidate => candidate.NameEquals?.Name.Identifier.ValueText == name)?.Expression;
+        var elements = value switch
+        {
+            ArrayCreationExpressionSyntax { Initializer: { } initializer } => initializer.Expressions.ToList(),
+            ImplicitArrayCreationExpressionSyntax { Initializer: var initializer } => initializer.Expressions.ToList(),
+            CollectionExpressionSyntax collection => collection.Elements.OfType<ExpressionElementSyntax>().Select(element => element.Expression).ToList(),
+            _ => null,
+        };
+        return elements is not null && index < elements.Count ? elements[index].GetLocation() : value?.GetLocation() ?? syntax?.GetLocation();
     }
 
     private AttributeSyntax? Syntax(CancellationToken cancellationToken) =>
@@ -189,6 +240,25 @@ internal sealed class PruneDeclaration
             case PruneProperties.Seed when value.Value is int seed:
                 Seed = seed;
                 return true;
+            case PruneProperties.Include or PruneProperties.Exclude when value.Kind == TypedConstantKind.Array:
+                var patterns = value.IsNull ? [] : value.Values.Select(element => element.Value as string).ToArray();
+                if (patterns.Any(pattern => pattern is null)) return false;
+                if (name == PruneProperties.Include) Include = patterns!;
+                else Exclude = patterns!;
+                return true;
+            case PruneProperties.Kinds when value.Kind == TypedConstantKind.Array:
+                if (value.IsNull)
+                {
+                    Kinds = [];
+                    return true;
+                }
+
+                if (value.Values.Any(element => element.Value is not int)) return false;
+                Kinds = value.Values.Select(element => (LayerKind)(int)element.Value!).ToArray();
+                return true;
+            case PruneProperties.IncludeOutputLayer when value.Value is bool includeOutputLayer:
+                IncludeOutputLayer = includeOutputLayer;
+                return true;
             default:
                 return false;
         }
@@ -208,4 +278,14 @@ internal static class PruneProperties
     public const string ScheduleEnd = nameof(ScheduleEnd);
     public const string ScheduleSteps = nameof(ScheduleSteps);
     public const string Seed = nameof(Seed);
+    public const string Include = nameof(Include);
+    public const string Exclude = nameof(Exclude);
+    public const string Kinds = nameof(Kinds);
+    public const string IncludeOutputLayer = nameof(IncludeOutputLayer);
+
+    /// <summary>Every settable property; a test keeps this equal to <c>PruneAttribute</c>'s.</summary>
+    public static readonly string[] All = [Criterion, Reducer, Scope, RoundTo, Dims, Schedule, ScheduleStart, ScheduleEnd, ScheduleSteps, Seed, Include, Exclude, Kinds, IncludeOutputLayer];
+
+    /// <summary>The properties of a selection, for declarations that reach many layers.</summary>
+    public static readonly string[] Selection = [Include, Exclude, Kinds, IncludeOutputLayer];
 }

@@ -63,36 +63,42 @@ internal static class ShapeInference
             if (argument.Parameter is not null) arguments[argument.Parameter.Name] = argument.Value;
         }
 
-        return kind == LayerKind.Linear ? LinearShape(arguments) : ConvolutionShape(arguments, kind);
+        return ShapeOf(kind, new OperationArguments(arguments));
     }
 
+    /// <summary>
+    /// The weight shape a TorchSharp factory call of <paramref name="kind"/> builds from its arguments, where they are
+    /// known: shape inference reads constants, the constructor reader (<c>ConstructionReader</c>) the values it follows.
+    /// </summary>
+    internal static LayerShape? ShapeOf(LayerKind kind, IFactoryArguments arguments) =>
+        kind == LayerKind.Linear ? LinearShape(arguments) : ConvolutionShape(arguments, kind);
+
     /// <summary>Convolutions: [out, in / groups, kernel...]; transposed ones: [in, out / groups, kernel...].</summary>
-    private static LayerShape? ConvolutionShape(Dictionary<string, IOperation> arguments, LayerKind kind)
+    private static LayerShape? ConvolutionShape(IFactoryArguments arguments, LayerKind kind)
     {
-        var inChannels = Constant(arguments, "in_channels");
-        var outChannels = Constant(arguments, "out_channels");
-        var groups = arguments.ContainsKey("groups") ? Constant(arguments, "groups") : 1;
+        var inChannels = arguments.Integer("in_channels");
+        var outChannels = arguments.Integer("out_channels");
+        var groups = arguments.Has("groups") ? arguments.Integer("groups") : 1;
         if (inChannels is not > 0 || outChannels is not > 0 || groups is not > 0) return null;
 
         // TorchSharp rejects channel counts that groups does not divide: no weight, so no shape.
         if (inChannels.Value % groups.Value != 0 || outChannels.Value % groups.Value != 0) return null;
-        if (!arguments.TryGetValue("kernel_size", out var kernelArgument)) return null;
+        if (!arguments.Has("kernel_size")) return null;
 
         var kernelRank = Granularities.WeightRank(kind) - 2;
         var kernel = new long[kernelRank];
-        if (Unwrap(kernelArgument) is ITupleOperation tuple)
+        if (arguments.Tuple("kernel_size") is { } tuple)
         {
-            if (tuple.Elements.Length != kernelRank) return null;
+            if (tuple.Length != kernelRank) return null;
             for (var axis = 0; axis < kernelRank; axis++)
             {
-                var size = Constant(tuple.Elements[axis]);
-                if (size is not > 0) return null;
-                kernel[axis] = size.Value;
+                if (tuple[axis] is not > 0) return null;
+                kernel[axis] = tuple[axis]!.Value;
             }
         }
         else
         {
-            var size = Constant(kernelArgument);
+            var size = arguments.Integer("kernel_size");
             if (size is not > 0) return null;
             for (var axis = 0; axis < kernelRank; axis++) kernel[axis] = size.Value;
         }
@@ -105,12 +111,23 @@ internal static class ShapeInference
         return new LayerShape(shape, groups.Value);
     }
 
-    private static LayerShape? LinearShape(Dictionary<string, IOperation> arguments)
+    private static LayerShape? LinearShape(IFactoryArguments arguments)
     {
-        var inputs = Constant(arguments, "inputSize");
-        var outputs = Constant(arguments, "outputSize");
+        var inputs = arguments.Integer("inputSize");
+        var outputs = arguments.Integer("outputSize");
         if (inputs is not > 0 || outputs is not > 0) return null;
         return new LayerShape([outputs.Value, inputs.Value], 1);
+    }
+
+    /// <summary>A factory call's arguments as operations with constant values.</summary>
+    private sealed class OperationArguments(Dictionary<string, IOperation> arguments) : IFactoryArguments
+    {
+        public bool Has(string name) => arguments.ContainsKey(name);
+
+        public long? Integer(string name) => Constant(arguments, name);
+
+        public long?[]? Tuple(string name) =>
+            arguments.TryGetValue(name, out var value) && Unwrap(value) is ITupleOperation tuple ? tuple.Elements.Select(Constant).ToArray() : null;
     }
 
     /// <summary>The member's initializer (<c>= Conv2d(...)</c> on a field or an auto-property), or null.</summary>
@@ -138,11 +155,15 @@ internal static class ShapeInference
 internal sealed class ClassBinding(INamedTypeSymbol type, Compilation compilation, CancellationToken cancellationToken)
 {
     private MemberWrites? _writes;
+    private Construction.ConstructionReader? _reader;
 
     public SemanticModels SemanticModels { get; } = new(compilation);
 
     /// <summary>The class's writes to its members, collected on first use (only classes with layers need them).</summary>
     public MemberWrites Writes => _writes ??= MemberWrites.Collect(type, cancellationToken);
+
+    /// <summary>What the code builds, read once for the pruning checks and the compaction notes (created on first use).</summary>
+    public Construction.ConstructionReader Reader => _reader ??= new Construction.ConstructionReader(SemanticModels.Compilation, SemanticModels, cancellationToken);
 }
 
 /// <summary>
@@ -165,10 +186,23 @@ internal sealed class SemanticModels(Compilation compilation)
 /// <summary>A layer's weight shape and, for convolutions, its <c>groups</c> (1 for <c>Linear</c>).</summary>
 internal sealed record LayerShape(long[] Weight, long Groups);
 
+/// <summary>The arguments of a TorchSharp factory call, by parameter name, as far as they are known.</summary>
+internal interface IFactoryArguments
+{
+    bool Has(string name);
+
+    /// <summary>The argument's integer value, or null where it is not known (or not an integer).</summary>
+    long? Integer(string name);
+
+    /// <summary>A tuple argument's integers (each null where not known), or null where the argument is not a tuple.</summary>
+    long?[]? Tuple(string name);
+}
+
 /// <summary>
 /// The places in a model class's own code that write one of its fields or properties by a simple name or
 /// <c>this.name</c>: assignments (also inside tuples), <c>ref</c>/<c>out</c> arguments. Found by one syntax walk per
-/// class; only the candidates named like a layer member are bound.
+/// class; only the candidates named like a layer member are bound. Generated code (<see cref="GeneratedCode"/>) is not
+/// read.
 /// </summary>
 internal sealed class MemberWrites
 {
@@ -181,6 +215,8 @@ internal sealed class MemberWrites
         var byName = new Dictionary<string, List<WriteSite>>(StringComparer.Ordinal);
         foreach (var reference in type.DeclaringSyntaxReferences)
         {
+            // Generated code is not the user's: PruneSharp's own Compact() constructor assigns every layer it rebuilds.
+            if (GeneratedCode.IsGenerated(reference.SyntaxTree, cancellationToken)) continue;
             if (reference.GetSyntax(cancellationToken) is not TypeDeclarationSyntax declaration) continue;
             foreach (var memberDeclaration in declaration.Members)
             {

@@ -3,7 +3,6 @@ extern alias generator;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
-using CompactionGenerator = generator::PruneSharp.Generator.Compaction.CompactionGenerator;
 using PruneAnalyzer = generator::PruneSharp.Generator.PruneAnalyzer;
 using PruneGenerator = generator::PruneSharp.Generator.PruneGenerator;
 
@@ -185,7 +184,7 @@ public sealed class CompactionDiagnosticTests
                 public override Tensor forward(Tensor input) => head.forward(conv2.forward(conv1.forward(input)));
             }
             """);
-        CSharpGeneratorDriver.Create([new PruneGenerator().AsSourceGenerator(), new CompactionGenerator().AsSourceGenerator()], parseOptions: CompilationHelper.ParseOptions)
+        CSharpGeneratorDriver.Create([new PruneGenerator().AsSourceGenerator()], parseOptions: CompilationHelper.ParseOptions)
             .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         Assert.Empty(generatorDiagnostics);
         Assert.Equal(3, output.SyntaxTrees.Count());

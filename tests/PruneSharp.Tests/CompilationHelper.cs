@@ -38,6 +38,10 @@ internal static class CompilationHelper
             parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
+    /// <summary>The generator's pruning files (<c>*.Prune.g.cs</c>); its other output is <c>Compact()</c> (<c>*.Compact.g.cs</c>).</summary>
+    public static IEnumerable<SyntaxTree> PruningTrees(GeneratorDriverRunResult result) =>
+        result.GeneratedTrees.Where(tree => tree.FilePath.EndsWith(".Prune.g.cs", StringComparison.Ordinal));
+
     /// <summary>Runs the generator; returns the generated sources and the diagnostics of the compilation with them.</summary>
     public static (GeneratorDriverRunResult Result, ImmutableArray<Diagnostic> CompilationDiagnostics) Generate(params string[] sources)
     {
@@ -53,10 +57,13 @@ internal static class CompilationHelper
     /// </summary>
     public static Task<ImmutableArray<Diagnostic>> AnalyzeAsync(params string[] sources) => AnalyzeAsync(includeCompaction: false, sources);
 
-    /// <summary>The analyzer's diagnostics for the sources, after #pragma and other suppressions; compaction's too where asked.</summary>
+    /// <summary>
+    /// The analyzer's diagnostics for the sources, after #pragma and other suppressions; compaction's too where asked.
+    /// As in a build, the analyzer runs on the compilation with the generator's output in it.
+    /// </summary>
     public static async Task<ImmutableArray<Diagnostic>> AnalyzeAsync(bool includeCompaction, params string[] sources)
     {
-        var compilation = Compile(sources);
+        CreateDriver().RunGeneratorsAndUpdateCompilation(Compile(sources), out var compilation, out _);
         var withAnalyzers = compilation.WithAnalyzers([new PruneAnalyzer()]);
         var diagnostics = await withAnalyzers.GetAnalyzerDiagnosticsAsync();
         return diagnostics

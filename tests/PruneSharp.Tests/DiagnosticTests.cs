@@ -7,7 +7,7 @@ namespace PruneSharp.Tests;
 /// <summary>One test per diagnostic: its ID, severity and exact span; plus suppression and clean models.</summary>
 public sealed class DiagnosticTests
 {
-    private const string Forward = "public override Tensor forward(Tensor input) => input;";
+    internal const string Forward = "public override Tensor forward(Tensor input) => input;";
 
     [Fact]
     public Task PRUNE001_granularity_that_does_not_apply_to_the_layer_type() => AssertDiagnostics($$"""
@@ -56,6 +56,7 @@ public sealed class DiagnosticTests
         public sealed partial class Model : Module<Tensor, Tensor>
         {
             private readonly Conv2d conv = Conv2d(3, 4, (3, 1));
+            private readonly Conv2d head = Conv2d(4, 2, 1);
             public Model() : base("m") { }
             {{Forward}}
         }
@@ -70,6 +71,19 @@ public sealed class DiagnosticTests
             {{Forward}}
         }
         """, DiagnosticSeverity.Error);
+
+    /// <summary>The output layer: a class-level [Prune] leaves it alone (where the class is the model), so it is not checked against it.</summary>
+    [Fact]
+    public Task PRUNE003_not_for_the_output_layer_a_class_level_Prune_leaves_alone() => AssertDiagnostics($$"""
+        [Prune(Granularity.Filter, {|PRUNE003:0.6|})]
+        public sealed partial class Model : Module<Tensor, Tensor>
+        {
+            private readonly Conv2d conv = Conv2d(3, 1, 3);
+            private readonly Conv2d head = Conv2d(1, 1, 1);
+            public Model() : base("m") { }
+            {{Forward}}
+        }
+        """, DiagnosticSeverity.Error, "Sparsity 0.6 would remove all 1 groups of layer 'conv' (Conv2d [1, 3, 3, 3], granularity Filter); use at most 0 to keep at least one group");
 
     [Fact]
     public Task PRUNE004_attribute_on_a_member_that_is_not_a_supported_layer() => AssertDiagnostics($$"""
@@ -226,16 +240,28 @@ public sealed class DiagnosticTests
         """, DiagnosticSeverity.Error, "Dims (1, 3) do not fit layer 'fc' (Linear, weight rank 2): give at least one dim, each in [0, 2] and none twice");
 
     [Fact]
-    public Task PRUNE010_class_level_custom_dims_name_the_layer_they_do_not_fit() => AssertDiagnostics($$"""
-        [Prune(Granularity.Custom, 0.5, Dims = {|PRUNE010:new[] { 3, 4 }|})]
+    public Task PRUNE010_container_custom_dims_name_the_first_layer_they_do_not_fit() => AssertDiagnostics($$"""
+        public sealed partial class Model : Module<Tensor, Tensor>
+        {
+            [Prune(Granularity.Custom, 0.5, Dims = {|PRUNE010:new[] { 3, 4 }|})] private readonly Sequential heads = Sequential(("age", Linear(4, 1)), ("label", Linear(4, 5)));
+            public Model() : base("m") { }
+            {{Forward}}
+        }
+        """, DiagnosticSeverity.Error, "Dims (3, 4) do not fit layer 'heads.age' (Linear, weight rank 2): give at least one dim, each in [0, 2] and none twice");
+
+    /// <summary>A class-level Custom whose dims fit some layers reaches those and skips the others, as a granularity that does not fit a kind does.</summary>
+    [Fact]
+    public Task PRUNE010_not_for_class_level_custom_dims_that_fit_some_layers() => AssertDiagnostics($$"""
+        [Prune(Granularity.Custom, 0.5, Dims = new[] { 3, 4 })]
         public sealed partial class Model : Module<Tensor, Tensor>
         {
             private readonly Conv2d conv = Conv2d(3, 4, 3);
             private readonly Linear fc = Linear(4, 5);
+            private readonly Conv2d head = Conv2d(4, 2, 1);
             public Model() : base("m") { }
             {{Forward}}
         }
-        """, DiagnosticSeverity.Error, "Dims (3, 4) do not fit layer 'fc' (Linear, weight rank 2): give at least one dim, each in [0, 2] and none twice");
+        """, DiagnosticSeverity.Error);
 
     [Fact]
     public Task PRUNE011_dims_with_a_granularity_other_than_custom() => AssertDiagnostics($$"""
@@ -410,6 +436,7 @@ public sealed class DiagnosticTests
         {
             private readonly Conv2d conv1 = Conv2d(3, 4, 3);
             private readonly Conv2d conv2 = Conv2d(4, 6, 3);
+            private readonly Conv2d head = Conv2d(6, 2, 1);   // the output layer: not pruned, not counted
             public Model() : base("m") { }
             {{Forward}}
         }
@@ -462,7 +489,7 @@ public sealed class DiagnosticTests
         var diagnostics = await CompilationHelper.AnalyzeAsync(source);
         Assert.Equal(["PRUNE010", "PRUNE022"], diagnostics.Select(diagnostic => diagnostic.Id).OrderBy(id => id, StringComparer.Ordinal));
 
-        var generated = Assert.Single(CompilationHelper.Generate(source).Result.GeneratedTrees).ToString();
+        var generated = Assert.Single(CompilationHelper.PruningTrees(CompilationHelper.Generate(source).Result)).ToString();
         Assert.DoesNotContain("BrokenPruning", generated, StringComparison.Ordinal);
         Assert.Contains("WarnedPruning", generated, StringComparison.Ordinal);
         Assert.Contains("FinePruning", generated, StringComparison.Ordinal);
@@ -539,7 +566,7 @@ public sealed class DiagnosticTests
     }
 
     /// <summary>Asserts exactly the marked diagnostics (ID and span), their severity and the first one's message; returns them in source order.</summary>
-    private static async Task<IReadOnlyList<Diagnostic>> AssertDiagnostics(string markup, DiagnosticSeverity severity, string? message = null)
+    internal static async Task<IReadOnlyList<Diagnostic>> AssertDiagnostics(string markup, DiagnosticSeverity severity, string? message = null)
     {
         var (source, expected) = DiagnosticMarkup.Parse(TestSources.Usings + markup);
         var diagnostics = (await CompilationHelper.AnalyzeAsync(source)).OrderBy(diagnostic => diagnostic.Location.SourceSpan.Start).ToList();

@@ -104,7 +104,8 @@ public sealed class GlobalModelTests
     }
 }
 
-[Prune(Granularity.Row, 0.5, Scope = PruningScope.Global)]
+// large is the model's output layer: a class-level [Prune] prunes it only where it says so.
+[Prune(Granularity.Row, 0.5, Scope = PruningScope.Global, IncludeOutputLayer = true)]
 public sealed partial class GlobalModel : Module<Tensor, Tensor>
 {
     private readonly Linear small = Linear(4, 6);
@@ -115,7 +116,8 @@ public sealed partial class GlobalModel : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input) => large.forward(input) + small.forward(input).sum();
 }
 
-[Prune(Granularity.Row, 0.5, Scope = PruningScope.Global, Schedule = Schedule.Agp, ScheduleStart = 0.2, ScheduleEnd = 0.8)]
+// large is the model's output layer, as in GlobalModel.
+[Prune(Granularity.Row, 0.5, Scope = PruningScope.Global, Schedule = Schedule.Agp, ScheduleStart = 0.2, ScheduleEnd = 0.8, IncludeOutputLayer = true)]
 public sealed partial class ScheduledGlobalModel : Module<Tensor, Tensor>
 {
     public readonly Linear small = Linear(4, 6);

@@ -3,20 +3,17 @@ extern alias generator;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
-using CompactionGenerator = generator::PruneSharp.Generator.Compaction.CompactionGenerator;
-using CompactionParser = generator::PruneSharp.Generator.Compaction.CompactionParser;
-using CompactionSpec = generator::PruneSharp.Generator.Compaction.CompactionSpec;
-using CompactionTrackingNames = generator::PruneSharp.Generator.Compaction.CompactionTrackingNames;
-using ModelParser = generator::PruneSharp.Generator.ModelParser;
-using ModelSpec = generator::PruneSharp.Generator.ModelSpec;
+using ModelClass = generator::PruneSharp.Generator.ModelClass;
+using ModelClassParser = generator::PruneSharp.Generator.ModelClassParser;
 using PruneGenerator = generator::PruneSharp.Generator.PruneGenerator;
 using TrackingNames = generator::PruneSharp.Generator.TrackingNames;
 
 namespace PruneSharp.Tests;
 
 /// <summary>
-/// The generators reuse a class's last parse after edits inside method bodies it does not read
-/// (<c>ClassParseCache</c>), and parse again after any other edit: the cached result always equals a fresh parse.
+/// The generator reuses a class's last parse after edits inside method bodies it does not read
+/// (<c>ClassParseCache</c>), and parses again after any other edit (inside <c>forward</c>, which the compaction plan
+/// reads, too): the cached result always equals a fresh parse.
 /// </summary>
 public sealed class ParseCacheTests
 {
@@ -44,8 +41,8 @@ public sealed class ParseCacheTests
         var random = new Random(20261126);
         var state = Slots.ToDictionary(slot => slot.Key, slot => slot.Value[0]);
         var compilation = CompilationHelper.Compile().AddSyntaxTrees(Tree(ModelFile, ModelSource(state)), Tree(SizesFile, SizesSource(state)));
-        var models = new generator::PruneSharp.Generator.ClassParseCache<ModelSpec>();
-        var plans = new generator::PruneSharp.Generator.ClassParseCache<CompactionSpec>("forward");
+        var cache = new generator::PruneSharp.Generator.ClassParseCache<ModelClass>(ModelClassParser.ReadBodies);
+        var forwardEdits = 0;
         var shapesSeen = new HashSet<string>();
         const int Steps = 120;
 
@@ -60,20 +57,19 @@ public sealed class ParseCacheTests
             Assert.DoesNotContain(compilation.GetDiagnostics(), diagnostic => diagnostic.Severity == DiagnosticSeverity.Error);
 
             var type = compilation.GetTypeByMetadataName("Cached.Model")!;
-            var fresh = ModelParser.Parse(type, compilation, null, default);
-            var cached = models.GetOrParse(type, compilation, () => ModelParser.Parse(type, compilation, null, default), default);
-            Assert.True(Equals(fresh, cached), $"step {step} ({slot} = '{state[slot]}'): the cached model differs from a fresh parse");
-
-            var freshPlan = CompactionParser.Parse(type, compilation, null, default);
-            var cachedPlan = plans.GetOrParse(type, compilation, () => CompactionParser.Parse(type, compilation, null, default), default);
-            Assert.True(Equals(freshPlan, cachedPlan), $"step {step} ({slot} = '{state[slot]}'): the cached compaction plan differs from a fresh parse");
-            shapesSeen.Add(string.Join(";", fresh!.Layers.Select(layer => $"{layer.MemberName}[{string.Join(",", layer.Shape)}]")));
+            var parsesBefore = cache.Parses;
+            var fresh = ModelClassParser.Parse(type, compilation, null, default);
+            var cached = cache.GetOrParse(type, compilation, () => ModelClassParser.Parse(type, compilation, null, default), default);
+            if (slot == "forward" && cache.Parses == parsesBefore + 1) forwardEdits++;
+            Assert.True(Equals(fresh!.Pruning, cached!.Pruning), $"step {step} ({slot} = '{state[slot]}'): the cached model differs from a fresh parse");
+            Assert.True(Equals(fresh.Compaction, cached.Compaction), $"step {step} ({slot} = '{state[slot]}'): the cached compaction plan differs from a fresh parse");
+            shapesSeen.Add(string.Join(";", fresh.Pruning.Layers.Select(layer => $"{layer.MemberName}[{string.Join(",", layer.Shape)}]")));
         }
 
         // The edits did change the models (shapes known, unknown, other sizes), and the cache both reused and parsed.
         Assert.True(shapesSeen.Count >= 4, $"only {shapesSeen.Count} distinct layer shape sets");
-        Assert.InRange(models.Parses, 10, Steps - 10);
-        Assert.True(plans.Parses > models.Parses, $"compaction reparsed {plans.Parses} times, the model {models.Parses}: forward edits must reparse the plan only");
+        Assert.InRange(cache.Parses, 10, Steps - 10);
+        Assert.True(forwardEdits > 0, "no edit inside forward parsed the class again");
     }
 
     [Fact]
@@ -81,11 +77,11 @@ public sealed class ParseCacheTests
     {
         var state = Slots.ToDictionary(slot => slot.Key, slot => slot.Value[0]);
         var compilation = CompilationHelper.Compile().AddSyntaxTrees(Tree(ModelFile, ModelSource(state)), Tree(SizesFile, SizesSource(state)));
-        var cache = new generator::PruneSharp.Generator.ClassParseCache<ModelSpec>();
-        ModelSpec? Parse(CSharpCompilation current)
+        var cache = new generator::PruneSharp.Generator.ClassParseCache<ModelClass>(ModelClassParser.ReadBodies);
+        ModelClass? Parse(CSharpCompilation current)
         {
             var type = current.GetTypeByMetadataName("Cached.Model")!;
-            return cache.GetOrParse(type, current, () => ModelParser.Parse(type, current, null, default), default);
+            return cache.GetOrParse(type, current, () => ModelClassParser.Parse(type, current, null, default), default);
         }
 
         var first = Parse(compilation);
@@ -95,10 +91,18 @@ public sealed class ParseCacheTests
         Assert.Same(first, Parse(edited));
         Assert.Equal(1, cache.Parses);
 
+        // An edit inside forward, which the compaction plan reads: parse again, and the plan changes.
+        state["forward"] = "return fc.forward(conv2.forward(cat(new[] { conv1.forward(input) }, 1)).flatten(1));";
+        var forwardEdited = edited.ReplaceSyntaxTree(edited.SyntaxTrees.Single(candidate => candidate.FilePath == ModelFile), tree.WithChangedText(SourceText.From(ModelSource(state))));
+        var replanned = Parse(forwardEdited);
+        Assert.Equal(2, cache.Parses);
+        Assert.Equal(first!.Pruning, replanned!.Pruning);
+        Assert.NotEqual(first.Compaction, replanned.Compaction);
+
         // Another reference list (here one fewer assembly) can change what any name means: parse again.
         var unrelated = edited.References.First(reference => reference.Display?.EndsWith("System.Xml.dll", StringComparison.Ordinal) == true);
         Parse(edited.RemoveReferences(unrelated));
-        Assert.Equal(2, cache.Parses);
+        Assert.Equal(3, cache.Parses);
     }
 
     [Fact]
@@ -111,27 +115,55 @@ public sealed class ParseCacheTests
         state["train"] = "fc = Linear(steps, 10);";
         var tree = compilation.SyntaxTrees.Single(candidate => candidate.FilePath == ModelFile);
         var rerun = driver.RunGenerators(compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(SourceText.From(ModelSource(state))))).GetRunResult();
-        var pruning = rerun.Results.Single(result => result.Generator.GetGeneratorType() == typeof(PruneGenerator));
+        var pruning = rerun.Results.Single();
         Assert.Contains(pruning.TrackedSteps[TrackingNames.Models].SelectMany(step => step.Outputs), output => output.Reason == IncrementalStepRunReason.Modified);
-        Assert.Contains("The pruning of <see cref=\"fc\"/>: Linear, shape known at run time", pruning.GeneratedSources.Single().SourceText.ToString(), StringComparison.Ordinal);
+        Assert.Contains("The pruning of <see cref=\"fc\"/>: Linear, shape known at run time", Assert.Single(CompilationHelper.PruningTrees(rerun)).ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>A helper the constructor calls is run by the constructor reader: an edit inside its body parses the class again.</summary>
     [Fact]
-    public void Compaction_parses_a_class_once_however_many_members_carry_the_attribute()
+    public void An_edit_inside_a_method_the_constructor_calls_parses_again()
     {
-        // SmallCnn has a class-level [Prune]; RuntimeSized and Built have only attributed members (2 and 8).
-        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.ConstructorAssigned);
-        var result = CreateDriver().RunGenerators(compilation).GetRunResult().Results.Single(run => run.Generator.GetGeneratorType() == typeof(CompactionGenerator));
-        var fromMembers = result.TrackedSteps[CompactionTrackingNames.MemberTargets].SelectMany(step => step.Outputs).ToList();
+        static string Source(int width) => TestSources.Usings + $$"""
+            namespace Cached;
 
-        Assert.Equal(12, fromMembers.Count);
-        Assert.Equal(2, fromMembers.Count(output => output.Value is not null));
-        Assert.Equal(3, result.GeneratedSources.Length);
+            [Prune(Granularity.Filter, 0.5)]
+            public sealed partial class Stacked : Module<Tensor, Tensor>
+            {
+                private readonly Sequential features;
+                private readonly Linear head = Linear(8, 2);
+                public Stacked() : base("stacked") { features = Stack(3); RegisterComponents(); }
+                private static Sequential Stack(long input) => Sequential(Conv2d(input, {{width}}, 3), Conv2d({{width}}, 8, 3));
+                public void Train() { }
+                public override Tensor forward(Tensor input) => input;
+            }
+            """;
+        var compilation = CompilationHelper.Compile().AddSyntaxTrees(Tree(ModelFile, Source(16)));
+        var cache = new generator::PruneSharp.Generator.ClassParseCache<ModelClass>(ModelClassParser.ReadBodies);
+        ModelClass? Parse(CSharpCompilation current)
+        {
+            var type = current.GetTypeByMetadataName("Cached.Stacked")!;
+            return cache.GetOrParse(type, current, () => ModelClassParser.Parse(type, current, null, default), default);
+        }
+
+        var first = Parse(compilation)!;
+        Assert.Equal([16L, 3, 3, 3], first.Pruning.Layers.Single(layer => layer.Name == "features.0").Shape);
+
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(SourceText.From(Source(32))));
+        var second = Parse(edited)!;
+        Assert.Equal(2, cache.Parses);
+        Assert.Equal([32L, 3, 3, 3], second.Pruning.Layers.Single(layer => layer.Name == "features.0").Shape);
+
+        // An edit inside a body construction does not call still reuses the parse.
+        var trained = edited.ReplaceSyntaxTree(edited.SyntaxTrees.Single(), tree.WithChangedText(SourceText.From(Source(32).Replace("public void Train() { }", "public void Train() { var steps = 1; }", StringComparison.Ordinal))));
+        Assert.Same(second, Parse(trained));
+        Assert.Equal(2, cache.Parses);
     }
 
     private static GeneratorDriver CreateDriver() =>
         CSharpGeneratorDriver.Create(
-            [new PruneGenerator().AsSourceGenerator(), new CompactionGenerator().AsSourceGenerator()],
+            [new PruneGenerator().AsSourceGenerator()],
             parseOptions: CompilationHelper.ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 

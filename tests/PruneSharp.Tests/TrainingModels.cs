@@ -5,7 +5,8 @@ using static TorchSharp.torch.nn;
 
 namespace PruneSharp.Tests.Models;
 
-[Prune(Granularity.Weight, 0.5)]
+// Both layers pruned: fc is the model's output layer, which a class-level [Prune] reaches only where it says so.
+[Prune(Granularity.Weight, 0.5, IncludeOutputLayer = true)]
 public sealed partial class TrainingNet : Module<Tensor, Tensor>
 {
     public readonly Conv2d conv = Conv2d(1, 4, 3);          // [4, 1, 3, 3]

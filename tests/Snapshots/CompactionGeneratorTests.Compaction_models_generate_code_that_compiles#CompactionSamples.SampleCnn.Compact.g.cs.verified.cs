@@ -26,7 +26,7 @@ namespace CompactionSamples
         /// layer that produces it, or an input that no layer reads) leaves each layer that <c>forward</c> couples it to, through
         /// Sequentials, block classes, residual additions and depthwise convolutions, BatchNorm parameters and running statistics
         /// included. Weights are multiplied by their masks first; masks stay, sliced. After <c>ApplyMasks()</c> and
-        /// <see cref="ZeroPrunedChannels"/> the model computes what it computed before, with fewer parameters.
+        /// <see cref="ZeroPrunedChannels()"/> the model computes what it computed before, with fewer parameters.
         /// </summary>
         /// <remarks>The layers keep their identity, so every field, Sequential or list that holds them sees the smaller layers; an
         /// optimizer holds the old parameters and must be created again. Layers whose declared shape is a constant cannot be

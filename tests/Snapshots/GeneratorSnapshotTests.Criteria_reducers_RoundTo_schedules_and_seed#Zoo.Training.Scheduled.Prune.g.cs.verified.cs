@@ -3,14 +3,14 @@
 
 namespace Zoo.Training
 {
-    partial class Scheduled : global::PruneSharp.IPrunableModule
+    partial class Scheduled : global::PruneSharp.IPrunableModule, global::PruneSharp.IDeclaresPruning
     {
         private Conv1PrunedLayer? __pruneSharpConv1;
         private Conv2PrunedLayer? __pruneSharpConv2;
         private Fc1PrunedLayer? __pruneSharpFc1;
         private Fc2PrunedLayer? __pruneSharpFc2;
         private Fc3PrunedLayer? __pruneSharpFc3;
-        private global::PruneSharp.PrunedLayer[]? __pruneSharpLayers;
+        private global::PruneSharp.PruningTree? __pruneSharpTree;
 
         /// <summary>The pruning of <see cref="conv1"/>: Conv2d, weight [64, 3, 3, 3], granularity Filter (2, 3, 4), sparsity 0.5.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -32,35 +32,37 @@ namespace Zoo.Training
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public Fc3PrunedLayer Fc3Pruning => __pruneSharpFc3 ??= new Fc3PrunedLayer(this);
 
-        /// <inheritdoc/>
+        /// <summary>The pruning of this model's module tree: what this class and the modules it holds declare, resolved on first use.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __pruneSharpLayers ??= new global::PruneSharp.PrunedLayer[]
-        {
-            Conv1Pruning,
-            Conv2Pruning,
-            Fc1Pruning,
-            Fc2Pruning,
-            Fc3Pruning,
-        };
+        private global::PruneSharp.PruningTree __PruneSharpTree => __pruneSharpTree ??= global::PruneSharp.PruningTree.Build(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
-
-        /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ApplyMasks()
+        void global::PruneSharp.IDeclaresPruning.DeclarePruning(global::PruneSharp.PruningDeclarations declarations)
         {
-            Conv1Pruning.ApplyMask();
-            Conv2Pruning.ApplyMask();
-            Fc1Pruning.ApplyMask();
-            Fc2Pruning.ApplyMask();
-            Fc3Pruning.ApplyMask();
+            declarations.ClassDefault(Conv1Pruning);
+            declarations.Member(Conv2Pruning);
+            declarations.Member(Fc1Pruning);
+            declarations.Member(Fc2Pruning);
+            declarations.Member(Fc3Pruning);
+            declarations.ClassLevel(new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Filter, 0.5) { Criterion = global::PruneSharp.Criterion.Movement, Schedule = global::PruneSharp.Schedule.Agp, ScheduleStart = 0.1, ScheduleEnd = 0.9 }, global::PruneSharp.PruningScope.Local);
         }
 
-        /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+        /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __PruneSharpTree.PrunedLayers;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ComputeMasks() => __PruneSharpTree.ComputeMasks();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ApplyMasks() => __PruneSharpTree.ApplyMasks();
+
+        /// <summary>Local: <see cref="ComputeMasks()"/> prunes each layer to its own sparsity (where this class is the model).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruningScope PruningScope => __PruneSharpTree.PruningScope;
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -68,7 +70,7 @@ namespace Zoo.Training
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
+        public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
         /// <summary>The pruning state of <see cref="conv1"/>: Conv2d, weight [64, 3, 3, 3], granularity Filter (2, 3, 4), sparsity 0.5.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

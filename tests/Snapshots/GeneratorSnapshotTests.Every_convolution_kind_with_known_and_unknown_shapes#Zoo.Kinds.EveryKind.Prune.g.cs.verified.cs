@@ -3,7 +3,7 @@
 
 namespace Zoo.Kinds
 {
-    partial class EveryKind : global::PruneSharp.IPrunableModule
+    partial class EveryKind : global::PruneSharp.IPrunableModule, global::PruneSharp.IDeclaresPruning
     {
         private Conv1dPrunedLayer? __pruneSharpConv1d;
         private Conv3dPrunedLayer? __pruneSharpConv3d;
@@ -15,7 +15,7 @@ namespace Zoo.Kinds
         private SizedUp1dPrunedLayer? __pruneSharpSizedUp1d;
         private SizedUp2dPrunedLayer? __pruneSharpSizedUp2d;
         private SizedUp3dPrunedLayer? __pruneSharpSizedUp3d;
-        private global::PruneSharp.PrunedLayer[]? __pruneSharpLayers;
+        private global::PruneSharp.PruningTree? __pruneSharpTree;
 
         /// <summary>The pruning of <see cref="conv1d"/>: Conv1d, weight [8, 4, 3], granularity Kernel (3), sparsity 0.5.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -57,45 +57,42 @@ namespace Zoo.Kinds
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public SizedUp3dPrunedLayer SizedUp3dPruning => __pruneSharpSizedUp3d ??= new SizedUp3dPrunedLayer(this);
 
-        /// <inheritdoc/>
+        /// <summary>The pruning of this model's module tree: what this class and the modules it holds declare, resolved on first use.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __pruneSharpLayers ??= new global::PruneSharp.PrunedLayer[]
-        {
-            Conv1dPruning,
-            Conv3dPruning,
-            Up1dPruning,
-            Up2dPruning,
-            Up3dPruning,
-            Sized1dPruning,
-            Sized3dPruning,
-            SizedUp1dPruning,
-            SizedUp2dPruning,
-            SizedUp3dPruning,
-        };
+        private global::PruneSharp.PruningTree __PruneSharpTree => __pruneSharpTree ??= global::PruneSharp.PruningTree.Build(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
-
-        /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ApplyMasks()
+        void global::PruneSharp.IDeclaresPruning.DeclarePruning(global::PruneSharp.PruningDeclarations declarations)
         {
-            Conv1dPruning.ApplyMask();
-            Conv3dPruning.ApplyMask();
-            Up1dPruning.ApplyMask();
-            Up2dPruning.ApplyMask();
-            Up3dPruning.ApplyMask();
-            Sized1dPruning.ApplyMask();
-            Sized3dPruning.ApplyMask();
-            SizedUp1dPruning.ApplyMask();
-            SizedUp2dPruning.ApplyMask();
-            SizedUp3dPruning.ApplyMask();
+            declarations.ClassDefault(Conv1dPruning);
+            declarations.ClassDefault(Conv3dPruning);
+            declarations.ClassDefault(Up1dPruning);
+            declarations.ClassDefault(Up2dPruning);
+            declarations.ClassDefault(Up3dPruning);
+            declarations.Member(Sized1dPruning);
+            declarations.Member(Sized3dPruning);
+            declarations.Member(SizedUp1dPruning);
+            declarations.Member(SizedUp2dPruning);
+            declarations.Member(SizedUp3dPruning);
+            declarations.ClassLevel(new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Kernel, 0.5), global::PruneSharp.PruningScope.Local);
         }
 
-        /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+        /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __PruneSharpTree.PrunedLayers;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ComputeMasks() => __PruneSharpTree.ComputeMasks();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ApplyMasks() => __PruneSharpTree.ApplyMasks();
+
+        /// <summary>Local: <see cref="ComputeMasks()"/> prunes each layer to its own sparsity (where this class is the model).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruningScope PruningScope => __PruneSharpTree.PruningScope;
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -103,7 +100,7 @@ namespace Zoo.Kinds
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
+        public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
         /// <summary>The pruning state of <see cref="conv1d"/>: Conv1d, weight [8, 4, 3], granularity Kernel (3), sparsity 0.5.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

@@ -3,13 +3,13 @@
 
 namespace Zoo.Global
 {
-    partial class Ranked : global::PruneSharp.IPrunableModule
+    partial class Ranked : global::PruneSharp.IPrunableModule, global::PruneSharp.IDeclaresPruning
     {
         private Conv1PrunedLayer? __pruneSharpConv1;
         private Conv2PrunedLayer? __pruneSharpConv2;
         private HeadPrunedLayer? __pruneSharpHead;
         private ExtraPrunedLayer? __pruneSharpExtra;
-        private global::PruneSharp.PrunedLayer[]? __pruneSharpLayers;
+        private global::PruneSharp.PruningTree? __pruneSharpTree;
 
         /// <summary>The pruning of <see cref="conv1"/>: Conv2d, weight [16, 3, 3, 3], granularity Filter (2, 3, 4), sparsity 0.4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -27,33 +27,36 @@ namespace Zoo.Global
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public ExtraPrunedLayer ExtraPruning => __pruneSharpExtra ??= new ExtraPrunedLayer(this);
 
-        /// <inheritdoc/>
+        /// <summary>The pruning of this model's module tree: what this class and the modules it holds declare, resolved on first use.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __pruneSharpLayers ??= new global::PruneSharp.PrunedLayer[]
-        {
-            Conv1Pruning,
-            Conv2Pruning,
-            HeadPruning,
-            ExtraPruning,
-        };
+        private global::PruneSharp.PruningTree __PruneSharpTree => __pruneSharpTree ??= global::PruneSharp.PruningTree.Build(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
-
-        /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ApplyMasks()
+        void global::PruneSharp.IDeclaresPruning.DeclarePruning(global::PruneSharp.PruningDeclarations declarations)
         {
-            Conv1Pruning.ApplyMask();
-            Conv2Pruning.ApplyMask();
-            HeadPruning.ApplyMask();
-            ExtraPruning.ApplyMask();
+            declarations.ClassDefault(Conv1Pruning);
+            declarations.ClassDefault(Conv2Pruning);
+            declarations.Member(HeadPruning);
+            declarations.Member(ExtraPruning);
+            declarations.ClassLevel(new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Filter, 0.4), global::PruneSharp.PruningScope.Global);
         }
 
-        /// <summary>Global: <see cref="ComputeMasks"/> ranks the groups of every pruned layer together.</summary>
+        /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Global;
+        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __PruneSharpTree.PrunedLayers;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ComputeMasks() => __PruneSharpTree.ComputeMasks();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ApplyMasks() => __PruneSharpTree.ApplyMasks();
+
+        /// <summary>Global: <see cref="ComputeMasks()"/> ranks the groups of every pruned layer together (where this class is the model).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruningScope PruningScope => __PruneSharpTree.PruningScope;
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -61,7 +64,7 @@ namespace Zoo.Global
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
+        public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
         /// <summary>The pruning state of <see cref="conv1"/>: Conv2d, weight [16, 3, 3, 3], granularity Filter (2, 3, 4), sparsity 0.4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

@@ -5,7 +5,7 @@ namespace Zoo.Assigned
 {
     partial struct Holder
     {
-        partial class Built : global::PruneSharp.IPrunableModule
+        partial class Built : global::PruneSharp.IPrunableModule, global::PruneSharp.IDeclaresPruning
         {
             private StemPrunedLayer? __pruneSharpStem;
             private VolumePrunedLayer? __pruneSharpVolume;
@@ -15,7 +15,7 @@ namespace Zoo.Assigned
             private RebuiltPrunedLayer? __pruneSharpRebuilt;
             private InitializedAndAssignedPrunedLayer? __pruneSharpInitializedAndAssigned;
             private LazyPrunedLayer? __pruneSharpLazy;
-            private global::PruneSharp.PrunedLayer[]? __pruneSharpLayers;
+            private global::PruneSharp.PruningTree? __pruneSharpTree;
 
             /// <summary>The pruning of <see cref="stem"/>: Conv2d, weight [32, 3, 3, 5], granularity Filter (2, 3, 4), sparsity 0.5.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -49,41 +49,39 @@ namespace Zoo.Assigned
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
             public LazyPrunedLayer LazyPruning => __pruneSharpLazy ??= new LazyPrunedLayer(this);
 
-            /// <inheritdoc/>
+            /// <summary>The pruning of this model's module tree: what this class and the modules it holds declare, resolved on first use.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __pruneSharpLayers ??= new global::PruneSharp.PrunedLayer[]
-            {
-                StemPruning,
-                VolumePruning,
-                HeadPruning,
-                DisagreedPruning,
-                TwicePruning,
-                RebuiltPruning,
-                InitializedAndAssignedPruning,
-                LazyPruning,
-            };
+            private global::PruneSharp.PruningTree __PruneSharpTree => __pruneSharpTree ??= global::PruneSharp.PruningTree.Build(this);
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
-
-            /// <inheritdoc/>
-            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public void ApplyMasks()
+            void global::PruneSharp.IDeclaresPruning.DeclarePruning(global::PruneSharp.PruningDeclarations declarations)
             {
-                StemPruning.ApplyMask();
-                VolumePruning.ApplyMask();
-                HeadPruning.ApplyMask();
-                DisagreedPruning.ApplyMask();
-                TwicePruning.ApplyMask();
-                RebuiltPruning.ApplyMask();
-                InitializedAndAssignedPruning.ApplyMask();
-                LazyPruning.ApplyMask();
+                declarations.Member(StemPruning);
+                declarations.Member(VolumePruning);
+                declarations.Member(HeadPruning);
+                declarations.Member(DisagreedPruning);
+                declarations.Member(TwicePruning);
+                declarations.Member(RebuiltPruning);
+                declarations.Member(InitializedAndAssignedPruning);
+                declarations.Member(LazyPruning);
             }
 
-            /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+            /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+            public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __PruneSharpTree.PrunedLayers;
+
+            /// <inheritdoc/>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public void ComputeMasks() => __PruneSharpTree.ComputeMasks();
+
+            /// <inheritdoc/>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public void ApplyMasks() => __PruneSharpTree.ApplyMasks();
+
+            /// <summary>Local: <see cref="ComputeMasks()"/> prunes each layer to its own sparsity (where this class is the model).</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public global::PruneSharp.PruningScope PruningScope => __PruneSharpTree.PruningScope;
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -91,7 +89,7 @@ namespace Zoo.Assigned
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
+            public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
             /// <summary>The pruning state of <see cref="stem"/>: Conv2d, weight [32, 3, 3, 5], granularity Filter (2, 3, 4), sparsity 0.5.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -153,7 +151,7 @@ namespace Zoo.Assigned
                 private readonly Built _model;
 
                 internal HeadPrunedLayer(Built model)
-                    : base("Head", global::PruneSharp.LayerKind.Linear, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Row, 0.25))
+                    : base("<Head>k__BackingField", global::PruneSharp.LayerKind.Linear, new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Row, 0.25))
                 {
                     _model = model;
                 }
@@ -165,7 +163,7 @@ namespace Zoo.Assigned
                 public override global::TorchSharp.torch.nn.Module Layer => _model.Head;
 
                 /// <inheritdoc/>
-                public override global::TorchSharp.Modules.Parameter Weight => _model.Head.weight ?? throw new global::System.InvalidOperationException("Layer 'Head' has no weight.");
+                public override global::TorchSharp.Modules.Parameter Weight => _model.Head.weight ?? throw new global::System.InvalidOperationException("Layer '<Head>k__BackingField' has no weight.");
 
                 /// <inheritdoc/>
                 public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;

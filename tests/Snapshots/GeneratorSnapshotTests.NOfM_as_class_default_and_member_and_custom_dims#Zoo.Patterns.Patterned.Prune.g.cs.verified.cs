@@ -3,14 +3,14 @@
 
 namespace Zoo.Patterns
 {
-    partial class Patterned : global::PruneSharp.IPrunableModule
+    partial class Patterned : global::PruneSharp.IPrunableModule, global::PruneSharp.IDeclaresPruning
     {
         private Fc1PrunedLayer? __pruneSharpFc1;
         private UpPrunedLayer? __pruneSharpUp;
         private ConvPrunedLayer? __pruneSharpConv;
         private VolumePrunedLayer? __pruneSharpVolume;
         private Fc2PrunedLayer? __pruneSharpFc2;
-        private global::PruneSharp.PrunedLayer[]? __pruneSharpLayers;
+        private global::PruneSharp.PruningTree? __pruneSharpTree;
 
         /// <summary>The pruning of <see cref="fc1"/>: Linear, weight [32, 64], N:M 2:4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -32,35 +32,37 @@ namespace Zoo.Patterns
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public Fc2PrunedLayer Fc2Pruning => __pruneSharpFc2 ??= new Fc2PrunedLayer(this);
 
-        /// <inheritdoc/>
+        /// <summary>The pruning of this model's module tree: what this class and the modules it holds declare, resolved on first use.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __pruneSharpLayers ??= new global::PruneSharp.PrunedLayer[]
-        {
-            Fc1Pruning,
-            UpPruning,
-            ConvPruning,
-            VolumePruning,
-            Fc2Pruning,
-        };
+        private global::PruneSharp.PruningTree __PruneSharpTree => __pruneSharpTree ??= global::PruneSharp.PruningTree.Build(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
-
-        /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ApplyMasks()
+        void global::PruneSharp.IDeclaresPruning.DeclarePruning(global::PruneSharp.PruningDeclarations declarations)
         {
-            Fc1Pruning.ApplyMask();
-            UpPruning.ApplyMask();
-            ConvPruning.ApplyMask();
-            VolumePruning.ApplyMask();
-            Fc2Pruning.ApplyMask();
+            declarations.ClassDefault(Fc1Pruning);
+            declarations.ClassDefault(UpPruning);
+            declarations.Member(ConvPruning);
+            declarations.Member(VolumePruning);
+            declarations.Member(Fc2Pruning);
+            declarations.ClassLevel(global::PruneSharp.PruneSettings.NOfM(2, 4), global::PruneSharp.PruningScope.Local);
         }
 
-        /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+        /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __PruneSharpTree.PrunedLayers;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ComputeMasks() => __PruneSharpTree.ComputeMasks();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ApplyMasks() => __PruneSharpTree.ApplyMasks();
+
+        /// <summary>Local: <see cref="ComputeMasks()"/> prunes each layer to its own sparsity (where this class is the model).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruningScope PruningScope => __PruneSharpTree.PruningScope;
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -68,7 +70,7 @@ namespace Zoo.Patterns
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
+        public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
         /// <summary>The pruning state of <see cref="fc1"/>: Linear, weight [32, 64], N:M 2:4.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

@@ -5,12 +5,12 @@ namespace Zoo.Vision
 {
     partial class Blocks
     {
-        partial class Depthwise : global::PruneSharp.IPrunableModule
+        partial class Depthwise : global::PruneSharp.IPrunableModule, global::PruneSharp.IDeclaresPruning
         {
             private PointwisePrunedLayer? __pruneSharpPointwise;
             private GroupedPrunedLayer? __pruneSharpGrouped;
             private ClassifierPrunedLayer? __pruneSharpClassifier;
-            private global::PruneSharp.PrunedLayer[]? __pruneSharpLayers;
+            private global::PruneSharp.PruningTree? __pruneSharpTree;
 
             /// <summary>The pruning of <see cref="pointwise"/>: Conv2d, weight [32, 16, 1, 1], granularity Channel (2), sparsity 0.5.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -24,31 +24,34 @@ namespace Zoo.Vision
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
             public ClassifierPrunedLayer ClassifierPruning => __pruneSharpClassifier ??= new ClassifierPrunedLayer(this);
 
-            /// <inheritdoc/>
+            /// <summary>The pruning of this model's module tree: what this class and the modules it holds declare, resolved on first use.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __pruneSharpLayers ??= new global::PruneSharp.PrunedLayer[]
-            {
-                PointwisePruning,
-                GroupedPruning,
-                ClassifierPruning,
-            };
+            private global::PruneSharp.PruningTree __PruneSharpTree => __pruneSharpTree ??= global::PruneSharp.PruningTree.Build(this);
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
-
-            /// <inheritdoc/>
-            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public void ApplyMasks()
+            void global::PruneSharp.IDeclaresPruning.DeclarePruning(global::PruneSharp.PruningDeclarations declarations)
             {
-                PointwisePruning.ApplyMask();
-                GroupedPruning.ApplyMask();
-                ClassifierPruning.ApplyMask();
+                declarations.Member(PointwisePruning);
+                declarations.Member(GroupedPruning);
+                declarations.Member(ClassifierPruning);
             }
 
-            /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+            /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+            public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __PruneSharpTree.PrunedLayers;
+
+            /// <inheritdoc/>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public void ComputeMasks() => __PruneSharpTree.ComputeMasks();
+
+            /// <inheritdoc/>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public void ApplyMasks() => __PruneSharpTree.ApplyMasks();
+
+            /// <summary>Local: <see cref="ComputeMasks()"/> prunes each layer to its own sparsity (where this class is the model).</summary>
+            [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+            public global::PruneSharp.PruningScope PruningScope => __PruneSharpTree.PruningScope;
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -56,7 +59,7 @@ namespace Zoo.Vision
 
             /// <inheritdoc/>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-            public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
+            public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
             /// <summary>The pruning state of <see cref="pointwise"/>: Conv2d, weight [32, 16, 1, 1], granularity Channel (2), sparsity 0.5.</summary>
             [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

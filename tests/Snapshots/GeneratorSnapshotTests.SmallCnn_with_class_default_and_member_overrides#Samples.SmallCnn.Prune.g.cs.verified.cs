@@ -3,12 +3,12 @@
 
 namespace Samples
 {
-    partial class SmallCnn : global::PruneSharp.IPrunableModule
+    partial class SmallCnn : global::PruneSharp.IPrunableModule, global::PruneSharp.IDeclaresPruning
     {
         private Conv1PrunedLayer? __pruneSharpConv1;
         private Conv2PrunedLayer? __pruneSharpConv2;
         private Fc1PrunedLayer? __pruneSharpFc1;
-        private global::PruneSharp.PrunedLayer[]? __pruneSharpLayers;
+        private global::PruneSharp.PruningTree? __pruneSharpTree;
 
         /// <summary>The pruning of <see cref="conv1"/>: Conv2d, weight [32, 1, 3, 3], granularity Filter (2, 3, 4), sparsity 0.3.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -22,31 +22,35 @@ namespace Samples
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
         public Fc1PrunedLayer Fc1Pruning => __pruneSharpFc1 ??= new Fc1PrunedLayer(this);
 
-        /// <inheritdoc/>
+        /// <summary>The pruning of this model's module tree: what this class and the modules it holds declare, resolved on first use.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __pruneSharpLayers ??= new global::PruneSharp.PrunedLayer[]
-        {
-            Conv1Pruning,
-            Conv2Pruning,
-            Fc1Pruning,
-        };
+        private global::PruneSharp.PruningTree __PruneSharpTree => __pruneSharpTree ??= global::PruneSharp.PruningTree.Build(this);
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ComputeMasks() => global::PruneSharp.MaskPass.ComputeMasks(this);
-
-        /// <inheritdoc/>
-        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public void ApplyMasks()
+        void global::PruneSharp.IDeclaresPruning.DeclarePruning(global::PruneSharp.PruningDeclarations declarations)
         {
-            Conv1Pruning.ApplyMask();
-            Conv2Pruning.ApplyMask();
-            Fc1Pruning.ApplyMask();
+            declarations.ClassDefault(Conv1Pruning);
+            declarations.Member(Conv2Pruning);
+            declarations.Member(Fc1Pruning);
+            declarations.ClassLevel(new global::PruneSharp.PruneSettings(global::PruneSharp.Granularity.Filter, 0.3), global::PruneSharp.PruningScope.Local);
         }
 
-        /// <summary>Local: <see cref="ComputeMasks"/> prunes each layer to its own sparsity.</summary>
+        /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningScope PruningScope => global::PruneSharp.PruningScope.Local;
+        public global::System.Collections.Generic.IReadOnlyList<global::PruneSharp.PrunedLayer> PrunedLayers => __PruneSharpTree.PrunedLayers;
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ComputeMasks() => __PruneSharpTree.ComputeMasks();
+
+        /// <inheritdoc/>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public void ApplyMasks() => __PruneSharpTree.ApplyMasks();
+
+        /// <summary>Local: <see cref="ComputeMasks()"/> prunes each layer to its own sparsity (where this class is the model).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
+        public global::PruneSharp.PruningScope PruningScope => __PruneSharpTree.PruningScope;
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
@@ -54,7 +58,7 @@ namespace Samples
 
         /// <inheritdoc/>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]
-        public global::PruneSharp.PruningReport GetSparsityReport() => global::PruneSharp.PrunedLayer.Report(PrunedLayers);
+        public global::PruneSharp.PruningReport GetSparsityReport() => __PruneSharpTree.GetSparsityReport();
 
         /// <summary>The pruning state of <see cref="conv1"/>: Conv2d, weight [32, 1, 3, 3], granularity Filter (2, 3, 4), sparsity 0.3.</summary>
         [global::System.CodeDom.Compiler.GeneratedCode("PruneSharp.Generator", "{version}")]

@@ -33,7 +33,9 @@ internal static class CompactionDiagnostics
     {
         var classAttribute = ModelParser.FindPruneAttribute(type, pruneAttribute);
         var members = ModelParser.MembersInDeclarationOrder(type).Where(member => !member.IsStatic).ToList();
-        foreach (var pruned in model.Layers)
+        // The layer members the class prunes (a layer it leaves alone as the model's output layer is not pruned);
+        // layers inside containers are named in the notes of the places that keep their channels.
+        foreach (var pruned in model.Layers.Where(layer => layer.PathInMember.Length == 0 && !layer.MayBeOutputLayer))
         {
             cancellationToken.ThrowIfCancellationRequested();
             var member = members.FirstOrDefault(candidate => candidate.Name == pruned.MemberName);

@@ -117,7 +117,7 @@ internal static class CompactionEmitter
         code.Line("/// layer that produces it, or an input that no layer reads) leaves each layer that <c>forward</c> couples it to, through");
         code.Line("/// Sequentials, block classes, residual additions and depthwise convolutions, BatchNorm parameters and running statistics");
         code.Line("/// included. Weights are multiplied by their masks first; masks stay, sliced. After <c>ApplyMasks()</c> and");
-        code.Line("/// <see cref=\"ZeroPrunedChannels\"/> the model computes what it computed before, with fewer parameters.");
+        code.Line("/// <see cref=\"ZeroPrunedChannels()\"/> the model computes what it computed before, with fewer parameters.");
         code.Line("/// </summary>");
         code.Line("/// <remarks>The layers keep their identity, so every field, Sequential or list that holds them sees the smaller layers; an");
         code.Line("/// optimizer holds the old parameters and must be created again. Layers whose declared shape is a constant cannot be");

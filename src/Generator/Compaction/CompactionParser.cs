@@ -6,6 +6,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 using PruneSharp.Compaction;
+using PruneSharp.Generator.Construction;
 
 namespace PruneSharp.Generator.Compaction;
 
@@ -21,16 +22,16 @@ internal static class CompactionParser
     private const string TensorMetadataName = "TorchSharp.torch+Tensor";
 
     /// <summary>
-    /// Parses <paramref name="type"/>. Returns <see langword="null"/> where PruneSharp's main generator emits nothing
-    /// for the class (it is not a valid model). Diagnostics are added to <paramref name="diagnostics"/> when given.
+    /// Parses <paramref name="type"/> with the binding and the pruning model of the same parse (<see cref="ModelClassParser"/>).
+    /// Returns <see langword="null"/> where the compilation lacks the types compaction needs. Diagnostics are added to
+    /// <paramref name="diagnostics"/> when given.
     /// </summary>
-    public static CompactionSpec? Parse(INamedTypeSymbol type, Compilation compilation, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
+    public static CompactionSpec? Parse(INamedTypeSymbol type, ClassBinding binding, ModelSpec model, List<Diagnostic>? diagnostics, CancellationToken cancellationToken)
     {
-        var binding = new ClassBinding(type, compilation, cancellationToken);
-        var model = ModelParser.Parse(type, binding, null, cancellationToken);
+        var compilation = binding.SemanticModels.Compilation;
         var tensorType = compilation.GetTypeByMetadataName(TensorMetadataName);
         var pruneAttribute = compilation.GetTypeByMetadataName(KnownTypeNames.PruneAttribute);
-        if (model is null || tensorType is null || pruneAttribute is null) return null;
+        if (tensorType is null || pruneAttribute is null) return null;
 
         var compiled = CompilePrograms(type, tensorType, binding.SemanticModels, cancellationToken);
         var rootName = ForwardCompiler.RuntimeName(type);
@@ -44,12 +45,12 @@ internal static class CompactionParser
 
         if (diagnostics is not null)
         {
-            Report(type, model, compiled, compilation, pruneAttribute, diagnostics, cancellationToken);
+            Report(type, model, compiled, binding.Reader, pruneAttribute, diagnostics, cancellationToken);
         }
 
         var programs = new[] { compiled[rootName].Program }.Concat(compiled.Where(pair => pair.Key != rootName).Select(pair => pair.Value.Program)).ToArray();
-        var (ns, containingTypes, hintName) = ModelParser.Placement(type, ".Compact.g.cs");
-        return new CompactionSpec(ns, containingTypes, type.Name, hintName, rootName, new EquatableArray<FlowClass>(programs));
+        var (ns, containingTypes, typeName, hintName) = ModelParser.Placement(type, HintNames.CompactionSuffix);
+        return new CompactionSpec(ns, containingTypes, typeName, hintName, rootName, new EquatableArray<FlowClass>(programs));
     }
 
     /// <summary>
@@ -91,11 +92,14 @@ internal static class CompactionParser
 
         foreach (var member in type.GetMembers())
         {
+            if (GeneratedCode.IsDeclaredOnlyInGeneratedCode(member, cancellationToken)) continue;
             Consider((member as IFieldSymbol)?.Type ?? (member as IPropertySymbol)?.Type);
         }
 
         foreach (var reference in type.DeclaringSyntaxReferences)
         {
+            // Generated code is not the user's (GeneratedCode): the analyzer sees it, the generator does not.
+            if (GeneratedCode.IsGenerated(reference.SyntaxTree, cancellationToken)) continue;
             var declaration = reference.GetSyntax(cancellationToken);
             var model = semanticModels.For(declaration.SyntaxTree);
             foreach (var creation in declaration.DescendantNodes().OfType<ObjectCreationExpressionSyntax>())
@@ -114,6 +118,7 @@ internal static class CompactionParser
             if (method.IsStatic || method.Parameters.Length != 1 || !IsOrDerives(method.Parameters[0].Type, tensorType)) continue;
             foreach (var reference in method.DeclaringSyntaxReferences)
             {
+                if (GeneratedCode.IsGenerated(reference.SyntaxTree, cancellationToken)) continue;
                 if (reference.GetSyntax(cancellationToken) is not MethodDeclarationSyntax declaration || (declaration.Body is null && declaration.ExpressionBody is null)) continue;
                 var body = semanticModels.For(declaration.SyntaxTree).GetOperation(declaration, cancellationToken) as IMethodBodyOperation;
                 return (body, method.Parameters[0]);
@@ -137,12 +142,12 @@ internal static class CompactionParser
         INamedTypeSymbol type,
         ModelSpec model,
         Dictionary<string, (FlowClass Program, IReadOnlyList<Location> Sites, INamedTypeSymbol? Class)> compiled,
-        Compilation compilation,
+        ConstructionReader reader,
         INamedTypeSymbol pruneAttribute,
         List<Diagnostic> diagnostics,
         CancellationToken cancellationToken)
     {
-        var host = new StaticModules(compilation, compiled.ToDictionary(pair => pair.Key, pair => pair.Value.Program, StringComparer.Ordinal), cancellationToken);
+        var host = new StaticModules(compiled.ToDictionary(pair => pair.Key, pair => pair.Value.Program, StringComparer.Ordinal), reader, cancellationToken);
         var root = StaticModules.Root(type);
         var flow = ChannelFlow<StaticModule>.Run(host, root);
         Location? Where(FlowBlocker blocker) =>

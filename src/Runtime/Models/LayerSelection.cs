@@ -11,9 +11,9 @@ namespace PruneSharp;
 /// Patterns are globs over dotted layer names (<c>*</c> and <c>?</c> within a segment, <c>**</c> for any number of
 /// segments; a pattern that matches a module's path covers every layer under it): see <c>docs/existing-models.md</c>.
 /// A declaration of a block class matches names relative to the block (<c>conv1</c>, <c>downsample.0</c>); the
-/// imperative entry (<see cref="Pruning.Of"/>) matches full names. <see cref="PruneAttribute"/> does not carry these
-/// yet: the generator does not read a selection, so today it is set through <see cref="Pruning.Of"/> and
-/// <see cref="PruningDeclarations"/> only.
+/// imperative entry (<see cref="Pruning.Of"/>) matches full names. <see cref="PruneAttribute"/> carries the same
+/// selection (<see cref="PruneAttribute.Include"/>, <see cref="PruneAttribute.Exclude"/>, <see cref="PruneAttribute.Kinds"/>,
+/// <see cref="PruneAttribute.IncludeOutputLayer"/>); the generator checks its patterns and writes it into the class's declarations.
 /// </remarks>
 public sealed record LayerSelection
 {

@@ -12,8 +12,9 @@ namespace PruneSharp;
 /// </summary>
 /// <remarks>
 /// The calls mirror the attributes: <see cref="Member"/> for a layer field with its own <c>[Prune]</c>,
-/// <see cref="ClassDefault"/> for a layer field that the class-level <c>[Prune]</c> reaches, <see cref="Container"/>
-/// for <c>[Prune]</c> on a container field, <see cref="Unregistered"/> for layers held in plain arrays or lists, and
+/// <see cref="ClassDefault"/> for a layer that the class-level <c>[Prune]</c> reaches, <see cref="Container"/>
+/// for <c>[Prune]</c> on a container field (<see cref="ContainerDefault"/> for a layer inside it whose path and shape
+/// the code shows), <see cref="Unregistered"/> for layers held in plain arrays or lists, and
 /// <see cref="ClassLevel"/> for the class-level <c>[Prune]</c>, which reaches every layer of the tree that nothing
 /// more specific declares. <c>docs/existing-models.md</c> has the precedence.
 /// </remarks>
@@ -36,8 +37,9 @@ public sealed class PruningDeclarations
     }
 
     /// <summary>
-    /// A layer field that the class-level <c>[Prune]</c> reaches, with its typed pruning object: where the class-level
-    /// rule applies to that layer, this object is the one in the tree (so its typed member and the tree share one state).
+    /// A layer that the class-level <c>[Prune]</c> reaches (a layer field, or a layer inside a container whose path and
+    /// shape the code shows), with its typed pruning object: where the class-level rule applies to that layer, this
+    /// object is the one in the tree (so its typed member and the tree share one state).
     /// </summary>
     public PruningDeclarations ClassDefault(PrunedLayer layer)
     {
@@ -61,6 +63,26 @@ public sealed class PruningDeclarations
         var description = _block.Owner + "." + name;
         TreeChecks.CheckSettings(settings, description, nameof(settings));
         _block.Containers.Add((name, new TreeRule(settings, selection ?? LayerSelection.All, description)));
+        return this;
+    }
+
+    /// <summary>
+    /// A layer inside the container <paramref name="container"/> that the container's <c>[Prune]</c> reaches, with its
+    /// typed pruning object (the generator emits one where the code shows the layer's path and shape): where the
+    /// container's rule applies to that layer, this object is the one in the tree. Declare the container first.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No <see cref="Container"/> of that name was declared before.</exception>
+    public PruningDeclarations ContainerDefault(string container, PrunedLayer layer)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        ArgumentNullException.ThrowIfNull(layer);
+        var index = _block.Containers.FindLastIndex(entry => entry.Container == container);
+        if (index < 0)
+        {
+            throw new InvalidOperationException($"{_block.Owner} declares the layer '{layer.Name}' of container '{container}' before the container: call Container(\"{container}\", …) first.");
+        }
+
+        _block.Containers[index].Rule.Typed[layer.Layer] = layer;
         return this;
     }
 

@@ -72,7 +72,7 @@ internal static class TreeChecks
     public static void CheckLayer(string name, PrunedLayer layer, PruningScope scope)
     {
         var settings = layer.Settings;
-        var shape = layer.Weight.shape;
+        var shape = LayerCheck.LiveWeight(layer).shape;   // a disposed model is named as the mask pass names it
         if (settings.Granularity == Granularity.NOfM)
         {
             var axis = Granularities.InputAxis(layer.Kind);

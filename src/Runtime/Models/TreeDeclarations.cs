@@ -35,6 +35,9 @@ internal sealed class TreeRule
 
     public HashSet<LayerKind> Kinds { get; }
 
+    /// <summary>Typed layers the generator emitted for layers this rule reaches, by module: the tree uses these objects for them.</summary>
+    public Dictionary<nn.Module, PrunedLayer> Typed { get; } = new(ReferenceEqualityComparer.Instance);
+
     /// <summary>Whether the selection (kinds, patterns, output layer) and the granularity let the rule reach a layer.</summary>
     public bool Reaches(string relativeName, LayerKind kind, bool isOutputLayer) =>
         (Kinds.Count == 0 || Kinds.Contains(kind))

@@ -35,7 +35,11 @@ internal static class TreeResolver
         }
 
         var containers = new Dictionary<TreeBlock, List<(string Path, TreeRule Rule)>>();
-        foreach (var block in walk.Blocks) containers[block] = ResolveContainers(walk, block);
+        foreach (var block in walk.Blocks)
+        {
+            containers[block] = ResolveContainers(walk, block);
+            foreach (var (path, rule) in containers[block]) CheckContainerFits(walk, block, path, rule);
+        }
 
         var used = new Usage();
         var chosen = new List<(LayerSite Site, PrunedLayer Layer)>();
@@ -102,7 +106,7 @@ internal static class TreeResolver
             {
                 if (relative.StartsWith(path + ".", StringComparison.Ordinal) && rule.Reaches(relative, site.Kind, isOutputLayer))
                 {
-                    return used.Create(site, rule.Settings);
+                    return rule.Typed.TryGetValue(site.Module, out var typed) ? typed : used.Create(site, rule.Settings);
                 }
             }
 
@@ -144,6 +148,25 @@ internal static class TreeResolver
 
         var where = block.Path.Length == 0 ? "the model" : $"'{block.Path}'";
         throw new InvalidOperationException($"{block.Declarations.Owner} declares a container '{name}', but {where} holds no module registered under that name and no collection declared with Unregistered(\"{name}\", …).");
+    }
+
+    /// <summary>
+    /// A container's <c>[Prune]</c> is explicit, as a member's is: where its granularity fits none of the layers inside
+    /// the container, that is the error PRUNE001 (PRUNE010 for Custom dims) names, for the container's first layer.
+    /// (A class-level rule whose granularity fits no layer is a warning at compile time, PRUNE008, and nothing here.)
+    /// </summary>
+    private static void CheckContainerFits(TreeWalk walk, TreeBlock block, string path, TreeRule rule)
+    {
+        var prefix = TreeWalk.Join(block.Path, path) + ".";
+        LayerSite? first = null;
+        foreach (var site in walk.Sites)
+        {
+            if (!site.Name.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            if (TreeChecks.Fits(site.Kind, rule.Settings)) return;
+            first ??= site;
+        }
+
+        if (first is not null) TreeChecks.CheckExplicitFit(first.Name, first.Kind, rule.Settings);
     }
 
     /// <summary>

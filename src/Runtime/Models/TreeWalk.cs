@@ -173,6 +173,10 @@ internal sealed class TreeWalk
     {
         foreach (var layer in block.Members) yield return layer;
         foreach (var layer in block.ClassDefaults.Values) yield return layer;
+        foreach (var (_, rule) in block.Containers)
+        {
+            foreach (var layer in rule.Typed.Values) yield return layer;
+        }
     }
 }
 

@@ -199,7 +199,7 @@ internal sealed partial class ChannelFlow<TNode>
                         Block(value.Space, new FlowBlocker(FlowStop.Boundary, "forward returns them: they are the model's output, whose size cannot change", program, op.Site));
                     }
 
-                    returned = returned is { } earlier ? Join(earlier, value) : value;
+                    returned = returned is { } earlier ? Join(Read(earlier, program, op.Site), Read(value, program, op.Site)) : value;
                     return true;
                 case FlowOpKind.IfPresent or FlowOpKind.IfTrue:
                     if (RunIf(program, owner, op, registers, ref returned, depth)) return true;
@@ -231,7 +231,8 @@ internal sealed partial class ChannelFlow<TNode>
             {
                 registers[register] = (then[register], otherwise[register]) switch
                 {
-                    ({ } left, { } right) => Join(left, right),
+                    // Either may be the model's input (no space yet): Read gives it its blocked space.
+                    ({ } left, { } right) => Join(Read(left, program, op.Site), Read(right, program, op.Site)),
                     ({ } left, null) => left,
                     (null, { } right) => right,
                     _ => null,

@@ -247,7 +247,7 @@ public sealed class TreePrecedenceTests
 
         Assert.Equal(PruningScope.Global, tree.PruningScope);
         Assert.Equal(0.5, tree.GlobalSparsity);
-        Assert.Equal(["small", "large"], tree.PrunedLayers.Select(layer => layer.Name));   // its own members: the output layer too
+        Assert.Equal(["small", "large"], tree.PrunedLayers.Select(layer => layer.Name));   // its class-level [Prune] opts in to the output layer
         Assert.Equal(copy.PrunedLayers.Select(TreeTestKit.Mask), tree.PrunedLayers.Select(TreeTestKit.Mask));
     }
 
@@ -359,18 +359,5 @@ public sealed class TreePrecedenceTests
     }
 
     /// <summary>The model's pruned layers that are registered (the unregistered array is not in named_modules()).</summary>
-    private static IPrunableModule Registered(DeclaredNet model) => new LayerList(model.PrunedLayers.Where(layer => !layer.Name.StartsWith("extras.", StringComparison.Ordinal)).ToList());
-
-    private sealed class LayerList(IReadOnlyList<PrunedLayer> layers) : IPrunableModule
-    {
-        public IReadOnlyList<PrunedLayer> PrunedLayers => layers;
-
-        public PruningScope PruningScope => PruningScope.Local;
-
-        public void ApplyMasks() => throw new NotSupportedException();
-
-        public void ComputeMasks() => throw new NotSupportedException();
-
-        public PruningReport GetSparsityReport() => throw new NotSupportedException();
-    }
+    private static IPrunableModule Registered(DeclaredNet model) => TreeTestKit.RegisteredLayers(model, "extras.");
 }

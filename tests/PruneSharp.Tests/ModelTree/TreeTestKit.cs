@@ -59,7 +59,7 @@ internal static class TreeTestKit
     /// The tree's masks (already computed) equal <see cref="PrunedLayer.UpdateMask()"/> run layer by layer on
     /// <paramref name="copy"/>, a model with the same weights: same layers found, same settings, same masks.
     /// </summary>
-    public static void AssertMasksEqualOneLayerPath(PruningTree tree, nn.Module copy)
+    public static void AssertMasksEqualOneLayerPath(IPrunableModule tree, nn.Module copy)
     {
         var modules = NamedModules(copy);
         foreach (var layer in tree.PrunedLayers)
@@ -96,5 +96,22 @@ internal static class TreeTestKit
             var mask = Mask(layer);
             Assert.All(Enumerable.Range(0, mask.Length).Where(index => mask[index] == 0f), index => Assert.Equal(0f, weights[index]));
         }
+    }
+
+    /// <summary>The model's pruned layers but those under <paramref name="unregisteredPrefix"/> (a plain array's, which are in no named_modules()).</summary>
+    public static IPrunableModule RegisteredLayers(IPrunableModule model, string unregisteredPrefix) =>
+        new LayerList(model.PrunedLayers.Where(layer => !layer.Name.StartsWith(unregisteredPrefix, StringComparison.Ordinal)).ToList());
+
+    private sealed class LayerList(IReadOnlyList<PrunedLayer> layers) : IPrunableModule
+    {
+        public IReadOnlyList<PrunedLayer> PrunedLayers => layers;
+
+        public PruningScope PruningScope => PruningScope.Local;
+
+        public void ApplyMasks() => throw new NotSupportedException();
+
+        public void ComputeMasks() => throw new NotSupportedException();
+
+        public PruningReport GetSparsityReport() => throw new NotSupportedException();
     }
 }

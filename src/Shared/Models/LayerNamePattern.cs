@@ -1,10 +1,13 @@
+// Compiled into both PruneSharp.Generator and PruneSharp.Runtime: the generator checks the patterns of [Prune] and
+// matches them against the layers the code shows, the runtime matches them against the layers of the real model.
 using System;
 
 namespace PruneSharp;
 
 /// <summary>
-/// A glob over dotted layer names (<c>layer1.0.conv1</c>), as <see cref="LayerSelection.Include"/>,
-/// <see cref="LayerSelection.Exclude"/> and <see cref="PruningRuleBuilder.Matching"/> take them.
+/// A glob over dotted layer names (<c>layer1.0.conv1</c>), as <c>LayerSelection.Include</c> and
+/// <c>LayerSelection.Exclude</c>, <c>PruneAttribute.Include</c> and <c>PruneAttribute.Exclude</c> and the imperative
+/// entry's <c>Matching</c> and <c>Except</c> take them.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -33,31 +36,40 @@ internal sealed class LayerNamePattern
     public string Text { get; }
 
     /// <summary>Parses <paramref name="pattern"/>.</summary>
-    /// <exception cref="ArgumentException">The pattern is empty, has an empty segment (<c>a..b</c>), or uses <c>**</c> inside a segment.</exception>
+    /// <exception cref="ArgumentException">The pattern is malformed (<see cref="Problem"/> says how).</exception>
     public static LayerNamePattern Parse(string pattern, string parameterName)
     {
-        ArgumentNullException.ThrowIfNull(pattern, parameterName);
-        var segments = pattern.Split('.');
-        foreach (var segment in segments)
+        if (pattern is null) throw new ArgumentNullException(parameterName);
+        if (Problem(pattern) is { } problem) throw new ArgumentException(problem + ".", parameterName);
+        return new LayerNamePattern(pattern, pattern.Split('.'));
+    }
+
+    /// <summary>
+    /// Why <paramref name="pattern"/> is not a pattern (empty, an empty segment as in <c>a..b</c>, or <c>**</c> inside a
+    /// segment), as a sentence that names it; null when it is one. The generator reports the same sentence (PRUNE041).
+    /// </summary>
+    public static string? Problem(string pattern)
+    {
+        foreach (var segment in pattern.Split('.'))
         {
             if (segment.Length == 0)
             {
-                throw new ArgumentException($"Layer name pattern '{pattern}' has an empty segment; segments are separated by single dots (layer1.0.conv1, layer*.**).", parameterName);
+                return $"Layer name pattern '{pattern}' has an empty segment; segments are separated by single dots (layer1.0.conv1, layer*.**)";
             }
 
-            if (segment != AnySegments && segment.Contains(AnySegments, StringComparison.Ordinal))
+            if (segment != AnySegments && segment.Contains(AnySegments))
             {
-                throw new ArgumentException($"Layer name pattern '{pattern}' uses ** inside the segment '{segment}'; ** stands for whole segments only (layer1.**), * for characters within one (layer*).", parameterName);
+                return $"Layer name pattern '{pattern}' uses ** inside the segment '{segment}'; ** stands for whole segments only (layer1.**), * for characters within one (layer*)";
             }
         }
 
-        return new LayerNamePattern(pattern, segments);
+        return null;
     }
 
     /// <summary>Whether the pattern matches <paramref name="name"/> or the path of a module that holds it.</summary>
     public bool Matches(string name)
     {
-        ArgumentNullException.ThrowIfNull(name);
+        if (name is null) throw new ArgumentNullException(nameof(name));
         return MatchFrom(0, name.Split('.'), 0);
     }
 
