@@ -19,29 +19,53 @@ internal sealed class CpuWorkspace
     private Tensor? _nOfMBufferA;
     private Tensor? _nOfMBufferB;
 
-    /// <summary>The plan for <paramref name="weight"/> viewed as <see cref="LayerGeometry.View"/> says, made again when the shape changed.</summary>
-    /// <exception cref="PruningException">The shape does not fit the plan's limits (see <see cref="MaskPlan.Create"/>).</exception>
-    public MaskPlan Plan(string layerName, LayerKind kind, ReducedDims dims, Tensor weight, long convolutionGroups)
+    /// <summary>
+    /// The plan for <paramref name="weight"/> viewed as <see cref="LayerGeometry.View"/> says, made again when the shape
+    /// changed: from <paramref name="declared"/>, the geometry the layer's generated code holds, where there is one (it
+    /// is checked to be the geometry of the weight as it is), and worked out from the live shape otherwise.
+    /// </summary>
+    /// <exception cref="PruningException">The shape does not fit the plan's limits (see <see cref="MaskPlan.Create(string, ReadOnlySpan{int}, ReducedDims)"/>),
+    /// or the declared geometry is not the weight's.</exception>
+    public MaskPlan Plan(string layerName, LayerKind kind, ReducedDims dims, Tensor weight, long convolutionGroups, MaskGeometry? declared)
     {
         var plan = _plan;
         if (plan is null || !LayerGeometry.HasShape(weight, _planWeightShape) || plan.LayerName != layerName)
         {
             var (viewShape, viewDims) = LayerGeometry.View(layerName, kind, dims, LayerGeometry.IntShape(weight), convolutionGroups);
-            _plan = plan = MaskPlan.Create(layerName, viewShape, viewDims);
+            if (declared is null)
+            {
+                plan = MaskPlan.Create(layerName, viewShape, viewDims);
+            }
+            else
+            {
+                if (declared.IsNOfM || !declared.ReducedDims.Equals(viewDims) || !SameSizes(viewShape, declared.Shape))
+                {
+                    throw new PruningException(layerName, $"its declared mask geometry ({declared}) is not that of its weight of shape {MaskPlan.FormatShape(weight.shape)} reduced over {viewDims}.");
+                }
+
+                plan = MaskPlan.Create(layerName, declared);
+            }
+
+            _plan = plan;
             _planWeightShape = weight.shape;
         }
 
         return plan;
     }
 
-    /// <summary>The N:M plan for <paramref name="weight"/>, made again when its shape changed.</summary>
-    /// <exception cref="PruningException">The input axis is not a multiple of M.</exception>
-    public NOfMPlan NOfM(string layerName, Tensor weight, int inputAxis, int n, int m)
+    /// <summary>The N:M plan for <paramref name="weight"/>, made again when its shape changed; from <paramref name="declared"/> where the layer's generated code holds one.</summary>
+    /// <exception cref="PruningException">The input axis is not a multiple of M, or the declared geometry is not the weight's.</exception>
+    public NOfMPlan NOfM(string layerName, Tensor weight, int inputAxis, int n, int m, MaskGeometry? declared)
     {
         var plan = _nOfM;
         if (plan is null || !LayerGeometry.HasShape(weight, _nOfMWeightShape) || plan.LayerName != layerName)
         {
-            _nOfM = plan = NOfMPlan.Create(layerName, LayerGeometry.IntShape(weight), inputAxis, n, m);
+            if (declared is not null && (!declared.IsNOfM || declared.N != n || declared.M != m || declared.InputAxis != inputAxis || !SameSizes(LayerGeometry.IntShape(weight), declared.Shape)))
+            {
+                throw new PruningException(layerName, $"its declared mask geometry ({declared}) is not that of its weight of shape {MaskPlan.FormatShape(weight.shape)} at {n}:{m}.");
+            }
+
+            _nOfM = plan = declared is null ? NOfMPlan.Create(layerName, LayerGeometry.IntShape(weight), inputAxis, n, m) : NOfMPlan.Create(layerName, declared);
             _nOfMWeightShape = weight.shape;
         }
 
@@ -67,6 +91,17 @@ internal sealed class CpuWorkspace
         }
 
         return mask is not null && SharesMemory(mask, a) ? _nOfMBufferB! : a;
+    }
+
+    private static bool SameSizes(ReadOnlySpan<int> shape, System.Collections.Generic.IReadOnlyList<long> declared)
+    {
+        if (shape.Length != declared.Count) return false;
+        for (var axis = 0; axis < shape.Length; axis++)
+        {
+            if (shape[axis] != declared[axis]) return false;
+        }
+
+        return true;
     }
 
     private static bool SharesMemory(Tensor a, Tensor b) =>

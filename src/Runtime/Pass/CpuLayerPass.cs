@@ -60,7 +60,7 @@ internal static class CpuLayerPass
                 break;
             default:
                 var plan = work.Plan!;
-                plan.Expand(maskValues);
+                plan.Expand(maskValues, maskIsHeld: hadMask);
                 if (layer.RemovesOutputUnits) plan.KeptGroups.CopyTo(state.CpuUnitKeep(plan.GroupCount));
                 break;
         }

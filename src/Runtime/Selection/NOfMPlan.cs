@@ -12,28 +12,30 @@ namespace PruneSharp;
 /// </summary>
 internal sealed class NOfMPlan
 {
-    private readonly int _outer;
-    private readonly int _runsPerRow;
+    private readonly int _blocks;
     private readonly int _inner;
 
-    private NOfMPlan(string layerName, int n, int m, int outer, int runsPerRow, int inner)
+    private NOfMPlan(string layerName, MaskGeometry geometry)
     {
         LayerName = layerName;
-        N = n;
-        M = m;
-        _outer = outer;
-        _runsPerRow = runsPerRow;
-        _inner = inner;
+        Geometry = geometry;
+        N = geometry.N;
+        M = geometry.M;
+        _blocks = geometry.RunBlocks;
+        _inner = geometry.RunStride;
     }
 
     public string LayerName { get; }
+
+    /// <summary>Where the runs lie and which kernel ranks them.</summary>
+    public MaskGeometry Geometry { get; }
 
     public int N { get; }
 
     public int M { get; }
 
     /// <summary>The number of runs of M weights.</summary>
-    public long RunCount => (long)_outer * _runsPerRow * _inner;
+    public long RunCount => (long)_blocks * _inner;
 
     /// <exception cref="PruningException">N and M do not describe a valid pattern, or the input axis is not a multiple of M.</exception>
     public static NOfMPlan Create(string layerName, ReadOnlySpan<int> shape, int inputAxis, int n, int m)
@@ -53,11 +55,11 @@ internal sealed class NOfMPlan
             throw new PruningException(layerName, $"the weight has shape {MaskPlan.FormatShape(shape)}: its input size {shape[inputAxis]} (axis {inputAxis}) is not a multiple of M = {m}, so it does not split into runs of {m}.");
         }
 
-        long outer = 1, inner = 1;
-        for (var axis = 0; axis < inputAxis; axis++) outer *= shape[axis];
-        for (var axis = inputAxis + 1; axis < shape.Length; axis++) inner *= shape[axis];
-        return new NOfMPlan(layerName, n, m, checked((int)outer), shape[inputAxis] / m, checked((int)inner));
+        return new NOfMPlan(layerName, MaskGeometry.ForNOfM(LayerGeometry.LongShape(shape), inputAxis, n, m));
     }
+
+    /// <summary>A plan from a geometry worked out before (a generated layer's).</summary>
+    public static NOfMPlan Create(string layerName, MaskGeometry geometry) => new(layerName, geometry);
 
     /// <summary>The number of weights every computation prunes: (M − N) per run.</summary>
     public long PrunedCount => RunCount * (M - N);
@@ -77,18 +79,40 @@ internal sealed class NOfMPlan
     {
         var m = M;
         var stride = _inner;
+        if (m == 4 && Vector256.IsHardwareAccelerated)
+        {
+            // The kernels the geometry names, for the pattern sparse tensor cores run.
+            if (Geometry.Kernel == MaskKernel.NOfMChannelRuns)
+            {
+                return magnitudes
+                    ? NOfMKernels.ChannelRunsOf4<Magnitude>(values, existingMask, m - N, mask)
+                    : NOfMKernels.ChannelRunsOf4<AsIs>(values, existingMask, m - N, mask);
+            }
+
+            if (stride >= Vector256<float>.Count)
+            {
+                return magnitudes
+                    ? NOfMKernels.KernelPositionsOf4<Magnitude>(values, existingMask, m - N, _blocks, stride, mask)
+                    : NOfMKernels.KernelPositionsOf4<AsIs>(values, existingMask, m - N, _blocks, stride, mask);
+            }
+        }
+
         var runLength = m * stride;
-        var blocks = _outer * _runsPerRow;
-        for (var block = 0; block < blocks; block++)
+        for (var block = 0; block < _blocks; block++)
         {
             var first = block * runLength;
             var position = 0;
-            if (Vector256.IsHardwareAccelerated && m <= MaxVectorM)
+            if (Vector256.IsHardwareAccelerated && m <= MaxVectorM && stride >= Vector256<float>.Count)
             {
-                for (; position + Vector256<float>.Count <= stride; position += Vector256<float>.Count)
+                for (; ; position += Vector256<float>.Count)
                 {
+                    // The last vector may overlap the one before: it writes the same values there again.
+                    position = Math.Min(position, stride - Vector256<float>.Count);
                     if (!RanksAcrossPositions(values, magnitudes, existingMask, mask, first + position, stride)) return false;
+                    if (position == stride - Vector256<float>.Count) break;
                 }
+
+                continue;
             }
 
             if (stride == 1 && m == 4 && Vector128.IsHardwareAccelerated)
@@ -99,7 +123,10 @@ internal sealed class NOfMPlan
 
             for (; position < stride; position++)
             {
-                if (!RanksOfOneRun(values, magnitudes, existingMask, mask, first + position, stride)) return false;
+                var ranked = magnitudes
+                    ? NOfMKernels.OneRun<Magnitude>(values, existingMask, m - N, mask, first + position, m, stride)
+                    : NOfMKernels.OneRun<AsIs>(values, existingMask, m - N, mask, first + position, m, stride);
+                if (!ranked) return false;
             }
         }
 
@@ -176,31 +203,5 @@ internal sealed class NOfMPlan
 
         static Vector128<float> Lower(Vector128<float> other, Vector128<float> self, Vector128<float> otherComesFirst) =>
             Vector128.LessThan(other, self) | (Vector128.Equals(other, self) & otherComesFirst);
-    }
-
-    private bool RanksOfOneRun(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask, int start, int stride)
-    {
-        var m = M;
-        Span<float> run = stackalloc float[m];
-        for (var t = 0; t < m; t++)
-        {
-            var index = start + (t * stride);
-            var score = magnitudes ? Math.Abs(values[index]) : values[index];
-            if (float.IsNaN(score)) return false;
-            run[t] = !existingMask.IsEmpty && existingMask[index] == 0f ? float.NegativeInfinity : score;
-        }
-
-        for (var t = 0; t < m; t++)
-        {
-            var rank = 0;
-            for (var u = 0; u < m; u++)
-            {
-                if (run[u] < run[t] || (run[u] == run[t] && u < t)) rank++;
-            }
-
-            mask[start + (t * stride)] = rank < m - N ? 0f : 1f;
-        }
-
-        return true;
     }
 }
