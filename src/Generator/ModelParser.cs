@@ -350,7 +350,10 @@ internal static class ModelParser
         kind,
         declaration.ToSettings(),
         reducedDimsText,
-        new EquatableArray<long>(shape?.Weight ?? Array.Empty<long>()));
+        new EquatableArray<long>(shape?.Weight ?? Array.Empty<long>()))
+    {
+        ConvolutionGroups = shape?.Groups ?? 1,
+    };
 
     /// <summary>
     /// The number of groups <paramref name="dims"/> splits the layer's weight into, as the runtime counts them

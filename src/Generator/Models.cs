@@ -38,7 +38,11 @@ internal sealed record LayerSpec(
     LayerKind Kind,
     SettingsSpec Settings,
     string ReducedDimsText,
-    EquatableArray<long> Shape);
+    EquatableArray<long> Shape)
+{
+    /// <summary>The convolution's <c>groups</c> read with <see cref="Shape"/> (1 for <c>Linear</c>, and where the shape is unknown).</summary>
+    public long ConvolutionGroups { get; init; } = 1;
+}
 
 /// <summary>
 /// Every property of a <c>[Prune]</c>, as the emitter writes it into a <c>PruneSettings</c>. The defaults are those of
