@@ -149,7 +149,17 @@ public sealed class GroupKernelTests
                     var held = withHeld ? Enumerable.Range(0, count).Select(_ => (float)random.Next(2)).ToArray() : null;
                     var mask = new float[count];
                     Assert.True(plan.Compute(values, magnitudes, held, mask));
-                    Assert.Equal(ScalarNOfM(values, held, shape, inputAxis, n, 4, magnitudes), mask);
+                    var expected = ScalarNOfM(values, held, shape, inputAxis, n, 4, magnitudes);
+                    Assert.Equal(expected, mask);
+                    if (held is not null)
+                    {
+                        // In place over the held mask, as the mask pass's commit runs it: unchanged vectors are not stored.
+                        var inPlace = (float[])held.Clone();
+                        Assert.True(plan.Compute(values, magnitudes, inPlace, inPlace));
+                        Assert.Equal(expected, inPlace);
+                        Assert.True(plan.Compute(values, magnitudes, inPlace, inPlace));
+                        Assert.Equal(ScalarNOfM(values, expected, shape, inputAxis, n, 4, magnitudes), inPlace);
+                    }
 
                     values[random.Next(count)] = float.NaN;
                     Assert.False(plan.Compute(values, magnitudes, held, mask));

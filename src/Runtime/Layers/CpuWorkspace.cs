@@ -16,8 +16,6 @@ internal sealed class CpuWorkspace
     private NOfMPlan? _nOfM;
     private long[]? _nOfMWeightShape;
     private float[]? _elementScores;
-    private Tensor? _nOfMBufferA;
-    private Tensor? _nOfMBufferB;
 
     /// <summary>
     /// The plan for <paramref name="weight"/> viewed as <see cref="LayerGeometry.View"/> says, made again when the shape
@@ -72,27 +70,6 @@ internal sealed class CpuWorkspace
         return plan;
     }
 
-    /// <summary>
-    /// The buffer an N:M update writes its mask into: of the layer's two spare buffers, the one whose memory the mask
-    /// does not hold now. The N:M kernel ranks and writes run by run and meets a NaN only when it reaches it, so it
-    /// cannot write into the mask itself without leaving it half changed; copying the mask first, or reading the values
-    /// twice, would cost a pass over the weights. Instead the commit makes the mask take this buffer's memory
-    /// (<c>set_</c>, no copy), and the mask's previous memory is the spare of the next update. The price is one more
-    /// mask's worth of memory per N:M layer on the CPU fast path.
-    /// </summary>
-    public Tensor NOfMResult(Tensor weight, Tensor? mask)
-    {
-        if (_nOfMBufferA is not { IsInvalid: false } a || !LayerGeometry.SameShape(a, weight))
-        {
-            _nOfMBufferA?.Dispose();
-            _nOfMBufferB?.Dispose();
-            _nOfMBufferA = a = empty(weight.shape, dtype: ScalarType.Float32).DetachFromDisposeScope();
-            _nOfMBufferB = empty(weight.shape, dtype: ScalarType.Float32).DetachFromDisposeScope();
-        }
-
-        return mask is not null && SharesMemory(mask, a) ? _nOfMBufferB! : a;
-    }
-
     private static bool SameSizes(ReadOnlySpan<int> shape, System.Collections.Generic.IReadOnlyList<long> declared)
     {
         if (shape.Length != declared.Count) return false;
@@ -103,11 +80,6 @@ internal sealed class CpuWorkspace
 
         return true;
     }
-
-    private static bool SharesMemory(Tensor a, Tensor b) =>
-        System.Runtime.CompilerServices.Unsafe.AreSame(
-            ref System.Runtime.InteropServices.MemoryMarshal.GetReference(SpanScoring.Of(a)),
-            ref System.Runtime.InteropServices.MemoryMarshal.GetReference(SpanScoring.Of(b)));
 
     /// <summary>A buffer for one element score per weight.</summary>
     public float[] ElementScores(long count)

@@ -93,10 +93,10 @@ internal static partial class GroupKernels
         where T : struct, IElementTransform
     {
         var firstNine = Vector512.Create(-1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0).AsSingle();
-        var groupBits = Vector512.Create(1L, 2, 4, 8, 16, 32, 64, 128);
+        var nine = Vector512.Create(9.0);
         var divisors = Vector512.Create(divisor);
         var negativeInfinity = Vector512.Create(double.NegativeInfinity);
-        var notBinary = 0UL;
+        var notBinary = Vector512<float>.Zero;
         ref var score = ref MemoryMarshal.GetReference(scores);
         ref var state = ref MemoryMarshal.GetReference(states);
         var group = 0;
@@ -113,26 +113,23 @@ internal static partial class GroupKernels
             var groupScores = sums / divisors;
             if (withHeld)
             {
-                ulong kept = 0, pruned = 0;
-                for (var offset = 0; offset < 8; offset++)
-                {
-                    var heldNine = Vector512.LoadUnsafe(ref mask, (nuint)(start + (9 * offset)));
-                    var ones = Vector512.Equals(heldNine, Vector512<float>.One).ExtractMostSignificantBits() & 0x1FF;
-                    var zeros = Vector512.Equals(heldNine, Vector512<float>.Zero).ExtractMostSignificantBits() & 0x1FF;
-                    kept |= ((ones + 1) >> 9) << offset;
-                    pruned |= ((zeros + 1) >> 9) << offset;
-                    notBinary |= (ones | zeros) ^ 0x1FF;
-                }
-
-                var keptLanes = Vector512.Equals(Vector512.Create((long)kept) & groupBits, Vector512<long>.Zero).AsDouble();
-                groupScores = Vector512.ConditionalSelect(keptLanes & Vector512.Equals(groupScores, groupScores), negativeInfinity, groupScores);
-                Unsafe.WriteUnaligned(ref Unsafe.As<byte, byte>(ref Unsafe.Add(ref state, group)), Spread(kept) | (Spread(pruned) << 1));
+                // The held mask's nine values per group summed the same way: 9 where the group is kept whole, 0 where it
+                // is pruned whole (exact in float64); every value is checked to be 0 or 1 (x · x = x) on the way.
+                var heldSums = SumEight(
+                    HeldPartial(ref mask, start, firstNine, ref notBinary), HeldPartial(ref mask, start + 9, firstNine, ref notBinary),
+                    HeldPartial(ref mask, start + 18, firstNine, ref notBinary), HeldPartial(ref mask, start + 27, firstNine, ref notBinary),
+                    HeldPartial(ref mask, start + 36, firstNine, ref notBinary), HeldPartial(ref mask, start + 45, firstNine, ref notBinary),
+                    HeldPartial(ref mask, start + 54, firstNine, ref notBinary), HeldPartial(ref mask, start + 63, firstNine, ref notBinary));
+                var kept = Vector512.Equals(heldSums, nine);
+                groupScores = Vector512.ConditionalSelect(Vector512.AndNot(Vector512.Equals(groupScores, groupScores), kept), negativeInfinity, groupScores);
+                var heldStates = Spread(kept.ExtractMostSignificantBits()) | (Spread(Vector512.Equals(heldSums, Vector512<double>.Zero).ExtractMostSignificantBits()) << 1);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref state, group), heldStates);
             }
 
             groupScores.StoreUnsafe(ref score, (nuint)group);
         }
 
-        binary &= notBinary == 0;
+        binary &= notBinary.ExtractMostSignificantBits() == 0;
         return group;
     }
 
@@ -142,6 +139,15 @@ internal static partial class GroupKernels
         where T : struct, IElementTransform
     {
         var nine = T.Apply(Vector512.LoadUnsafe(ref value, (nuint)start)) & firstNine;
+        return Vector512.WidenLower(nine) + Vector512.WidenUpper(nine);
+    }
+
+    /// <summary>A group's nine held-mask values as eight float64 partial sums; marks lanes that are neither 0 nor 1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> HeldPartial(ref float mask, int start, Vector512<float> firstNine, ref Vector512<float> notBinary)
+    {
+        var nine = Vector512.LoadUnsafe(ref mask, (nuint)start) & firstNine;
+        notBinary |= ~Vector512.Equals(nine * nine, nine);
         return Vector512.WidenLower(nine) + Vector512.WidenUpper(nine);
     }
 

@@ -12,7 +12,10 @@ namespace PruneSharp;
 /// vector with the last vector of a block overlapping the one before. Both compute the rank of <see cref="NOfMPlan"/>
 /// (lower scores, then equal scores at a lower index, count) with vector compares and no branch.
 /// </summary>
-/// <remarks>They write every element of <c>mask</c>, and return false when a score is NaN (the mask is then unspecified).</remarks>
+/// <remarks>
+/// They write every element of <c>mask</c> (in place over a held mask, only the vectors that change), and return false
+/// when a score is NaN (the mask is then unspecified: the mask pass checks for NaN before it writes in place).
+/// </remarks>
 internal static class NOfMKernels
 {
     /// <summary>Runs of 4 adjacent weights, two per vector. <paramref name="values"/> holds a multiple of 4.</summary>
@@ -23,6 +26,7 @@ internal static class NOfMKernels
         ref var existing = ref MemoryMarshal.GetReference(held);
         ref var target = ref MemoryMarshal.GetReference(mask);
         var withHeld = !held.IsEmpty;
+        var inPlace = withHeld && Unsafe.AreSame(ref existing, ref target);
         var limit = Vector256.Create((float)prunedPerRun);
         var negativeInfinity = Vector256.Create(float.NegativeInfinity);
 
@@ -36,11 +40,12 @@ internal static class NOfMKernels
         {
             var score = T.Apply(Vector256.LoadUnsafe(ref value, (nuint)index));
             nan |= ~Vector256.Equals(score, score);
-            if (withHeld) score = Vector256.ConditionalSelect(Vector256.Equals(Vector256.LoadUnsafe(ref existing, (nuint)index), Vector256<float>.Zero), negativeInfinity, score);
+            var before = withHeld ? Vector256.LoadUnsafe(ref existing, (nuint)index) : default;
+            if (withHeld) score = Vector256.ConditionalSelect(Vector256.Equals(before, Vector256<float>.Zero), negativeInfinity, score);
             var rank = (Lower(Vector256.Shuffle(score, Vector256.Create(1, 2, 3, 0, 5, 6, 7, 4)), score, before1) & Vector256<float>.One)
                        + (Lower(Vector256.Shuffle(score, Vector256.Create(2, 3, 0, 1, 6, 7, 4, 5)), score, before2) & Vector256<float>.One)
                        + (Lower(Vector256.Shuffle(score, Vector256.Create(3, 0, 1, 2, 7, 4, 5, 6)), score, before3) & Vector256<float>.One);
-            Vector256.ConditionalSelect(Vector256.LessThan(rank, limit), Vector256<float>.Zero, Vector256<float>.One).StoreUnsafe(ref target, (nuint)index);
+            Store(Keep(rank, limit), before, inPlace, ref target, (nuint)index);
         }
 
         if (nan.ExtractMostSignificantBits() != 0) return false;
@@ -63,6 +68,7 @@ internal static class NOfMKernels
         ref var existing = ref MemoryMarshal.GetReference(held);
         ref var target = ref MemoryMarshal.GetReference(mask);
         var withHeld = !held.IsEmpty;
+        var inPlace = withHeld && Unsafe.AreSame(ref existing, ref target);
         var limit = Vector256.Create((float)prunedPerRun);
         var nan = Vector256<float>.Zero;
         var lastPosition = stride - Vector256<float>.Count;
@@ -74,20 +80,24 @@ internal static class NOfMKernels
                 // The last vector of a block may overlap the one before: it writes the same values there again.
                 if (position > lastPosition) position = lastPosition;
                 var at = (nuint)(first + position);
-                var s0 = Score<T>(ref value, ref existing, withHeld, at, ref nan);
-                var s1 = Score<T>(ref value, ref existing, withHeld, at + (nuint)stride, ref nan);
-                var s2 = Score<T>(ref value, ref existing, withHeld, at + (nuint)(2 * stride), ref nan);
-                var s3 = Score<T>(ref value, ref existing, withHeld, at + (nuint)(3 * stride), ref nan);
+                var h0 = withHeld ? Vector256.LoadUnsafe(ref existing, at) : default;
+                var h1 = withHeld ? Vector256.LoadUnsafe(ref existing, at + (nuint)stride) : default;
+                var h2 = withHeld ? Vector256.LoadUnsafe(ref existing, at + (nuint)(2 * stride)) : default;
+                var h3 = withHeld ? Vector256.LoadUnsafe(ref existing, at + (nuint)(3 * stride)) : default;
+                var s0 = Score<T>(ref value, h0, withHeld, at, ref nan);
+                var s1 = Score<T>(ref value, h1, withHeld, at + (nuint)stride, ref nan);
+                var s2 = Score<T>(ref value, h2, withHeld, at + (nuint)(2 * stride), ref nan);
+                var s3 = Score<T>(ref value, h3, withHeld, at + (nuint)(3 * stride), ref nan);
 
                 // rank(t) = #(u < t with s_u ≤ s_t) + #(u > t with s_u < s_t).
                 var rank0 = Count(Vector256.LessThan(s1, s0)) + Count(Vector256.LessThan(s2, s0)) + Count(Vector256.LessThan(s3, s0));
                 var rank1 = Count(Vector256.LessThanOrEqual(s0, s1)) + Count(Vector256.LessThan(s2, s1)) + Count(Vector256.LessThan(s3, s1));
                 var rank2 = Count(Vector256.LessThanOrEqual(s0, s2)) + Count(Vector256.LessThanOrEqual(s1, s2)) + Count(Vector256.LessThan(s3, s2));
                 var rank3 = Count(Vector256.LessThanOrEqual(s0, s3)) + Count(Vector256.LessThanOrEqual(s1, s3)) + Count(Vector256.LessThanOrEqual(s2, s3));
-                Keep(rank0, limit).StoreUnsafe(ref target, at);
-                Keep(rank1, limit).StoreUnsafe(ref target, at + (nuint)stride);
-                Keep(rank2, limit).StoreUnsafe(ref target, at + (nuint)(2 * stride));
-                Keep(rank3, limit).StoreUnsafe(ref target, at + (nuint)(3 * stride));
+                Store(Keep(rank0, limit), h0, inPlace, ref target, at);
+                Store(Keep(rank1, limit), h1, inPlace, ref target, at + (nuint)stride);
+                Store(Keep(rank2, limit), h2, inPlace, ref target, at + (nuint)(2 * stride));
+                Store(Keep(rank3, limit), h3, inPlace, ref target, at + (nuint)(3 * stride));
                 if (position == lastPosition) break;
             }
         }
@@ -123,13 +133,23 @@ internal static class NOfMKernels
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Score<T>(ref float value, ref float existing, bool withHeld, nuint at, ref Vector256<float> nan)
+    private static Vector256<float> Score<T>(ref float value, Vector256<float> held, bool withHeld, nuint at, ref Vector256<float> nan)
         where T : struct, IElementTransform
     {
         var score = T.Apply(Vector256.LoadUnsafe(ref value, at));
         nan |= ~Vector256.Equals(score, score);
         if (!withHeld) return score;
-        return Vector256.ConditionalSelect(Vector256.Equals(Vector256.LoadUnsafe(ref existing, at), Vector256<float>.Zero), Vector256.Create(float.NegativeInfinity), score);
+        return Vector256.ConditionalSelect(Vector256.Equals(held, Vector256<float>.Zero), Vector256.Create(float.NegativeInfinity), score);
+    }
+
+    /// <summary>
+    /// Stores a vector of the new mask; in place over a held mask, only where it differs from what was there, so that a
+    /// held mask that does not change (the steady state of 2:4) is read and never written back.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> keep, Vector256<float> held, bool inPlace, ref float target, nuint at)
+    {
+        if (!inPlace || keep != held) keep.StoreUnsafe(ref target, at);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -32,7 +32,9 @@ internal static partial class RadixSelect
             // A multiplicative hash spreads the positions without the aliasing a fixed stride could have with a layout.
             position = (position * 1664525u) + 1013904223u;
             var at = (int)(((ulong)position * (ulong)values.Length) >> 32);
-            sample[index] = masked && existingMask[at] == 0f ? 0 : MagnitudeKey(values[at]);
+
+            // No branch on the mask: a mispredicted one would stall the reads still in flight, and these miss the cache.
+            sample[index] = MagnitudeKey(values[at]) * (masked ? (existingMask[at] != 0f ? 1u : 0u) : 1u);
         }
 
         var fraction = rank / (double)values.Length;
