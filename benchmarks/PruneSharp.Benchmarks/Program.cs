@@ -1,3 +1,16 @@
 using BenchmarkDotNet.Running;
 
+switch (args.FirstOrDefault())
+{
+    case "sweep":
+        PruneSharp.Benchmarks.ResNetSweep.Run(args);
+        return;
+    case "parts":
+        PruneSharp.Benchmarks.Parts.Groups(args);
+        return;
+    case "elementwise":
+        PruneSharp.Benchmarks.Parts.Elementwise(args);
+        return;
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(PruneSharp.Benchmarks.MaskBenchmarks).Assembly).Run(args);
