@@ -8,6 +8,9 @@ switch (args.FirstOrDefault())
     case "parts":
         PruneSharp.Benchmarks.Parts.Groups(args);
         return;
+    case "nofm":
+        PruneSharp.Benchmarks.Parts.NOfM(args);
+        return;
     case "elementwise":
         PruneSharp.Benchmarks.Parts.Elementwise(args);
         return;

@@ -88,6 +88,35 @@ public static class Parts
         Console.WriteLine($"{count} weights, cold: grow find {Median(find):F3} write {Median(write):F3} = {Median(total):F3} ms ({Median(total) / f:F2}x); first find {Median(findFirst):F3} write {Median(writeFirst):F3} = {Median(totalFirst):F3} ms ({Median(totalFirst) / f:F2}x); floor {f:F3} ms");
     }
 
+    public static void NOfM(string[] args)
+    {
+        var shape = args.Length > 1 ? args[1].Split('x').Select(int.Parse).ToArray() : [512, 512, 3, 3];
+        manual_seed(5);
+        using var weightTensor = randn(shape.Select(size => (long)size).ToArray());
+        var weights = MemoryMarshal.Cast<byte, float>(weightTensor.bytes).ToArray();
+        var plan = NOfMPlan.Create("probe", shape, 1, 2, 4);
+        var hot = args.Length > 2 && args[2] == "hot";
+        var held = new float[weights.Length];
+        plan.Compute(weights, magnitudes: true, default, held);
+        var (steady, first, floor) = (new List<double>(), new List<double>(), new List<double>());
+        var flush = new byte[64 << 20];
+        var mask = new float[weights.Length];
+        for (var round = 0; round < Rounds; round++)
+        {
+            if (!hot) Array.Fill(flush, (byte)round);
+            var t0 = Stopwatch.GetTimestamp();
+            plan.Write(weights, magnitudes: true, held, held);
+            steady.Add(Ms(t0, Stopwatch.GetTimestamp()));
+            Array.Fill(flush, (byte)round);
+            t0 = Stopwatch.GetTimestamp();
+            SpanScoring.ContainsNaN(weights);
+            first.Add(Ms(t0, Stopwatch.GetTimestamp()));
+            floor.Add(Floor(weights, flush, round));
+        }
+
+        Console.WriteLine($"{plan.Geometry}, cold: write in place over the held mask {Median(steady):F3} ms ({Median(steady) / Median(floor):F2}x), NaN check {Median(first):F3} ms ({Median(first) / Median(floor):F2}x); floor {Median(floor):F3} ms");
+    }
+
     private static double Floor(float[] weights, byte[] flush, int round)
     {
         Array.Fill(flush, (byte)round);

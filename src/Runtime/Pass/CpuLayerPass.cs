@@ -51,7 +51,7 @@ internal static class CpuLayerPass
         {
             case CpuRoute.NOfM:
                 // In place: where a held mask already has a run as it is to be, that part is not written.
-                work.NOfM!.Compute(Values(ref work, score: false, out var magnitudes), magnitudes, existing, maskValues);
+                work.NOfM!.Write(Values(ref work, score: false, out var magnitudes), magnitudes, existing, maskValues);
                 break;
             case CpuRoute.Elementwise:
                 RadixSelect.WriteMagnitudeMask(Values(ref work, score: false, out _), existing, work.Threshold, maskValues);

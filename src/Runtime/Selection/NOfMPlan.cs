@@ -69,31 +69,39 @@ internal sealed class NOfMPlan
     /// is set; higher is kept) into <paramref name="mask"/>. Elements that <paramref name="existingMask"/> (when not
     /// empty) prunes count as the lowest scores. The existing mask may be the same memory as <paramref name="mask"/>.
     /// </summary>
-    /// <returns>False when a score is NaN (the mask is then unspecified).</returns>
+    /// <returns>False, writing nothing, when a score is NaN.</returns>
+    public bool Compute(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
+    {
+        if (SpanScoring.ContainsNaN(values)) return false;
+        Write(values, magnitudes, existingMask, mask);
+        return true;
+    }
+
+    /// <summary>As <see cref="Compute"/>, for scores known to hold no NaN (the mask pass checks them before its commit).</summary>
     /// <remarks>
     /// An element is pruned when its rank in its run, <c>#(lower scores) + #(equal scores at a lower index)</c>, is
-    /// below M − N: the rule's order, computed without branches. Runs are vectorized across kernel positions when a
-    /// kernel holds a vector or more, and across whole runs of 4 for 1×1 kernels and <c>Linear</c> layers.
+    /// below M − N: the rule's order, computed without branches. Runs of 4 take the kernels the geometry names
+    /// (<see cref="NOfMKernels"/>); other runs are vectorized across kernel positions when a kernel holds a vector or
+    /// more, and ranked one at a time otherwise.
     /// </remarks>
-    public bool Compute(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
+    public void Write(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
     {
         var m = M;
         var stride = _inner;
         if (m == 4 && Vector256.IsHardwareAccelerated)
         {
-            // The kernels the geometry names, for the pattern sparse tensor cores run.
             if (Geometry.Kernel == MaskKernel.NOfMChannelRuns)
             {
-                return magnitudes
-                    ? NOfMKernels.ChannelRunsOf4<Magnitude>(values, existingMask, m - N, mask)
-                    : NOfMKernels.ChannelRunsOf4<AsIs>(values, existingMask, m - N, mask);
+                if (magnitudes) NOfMKernels.ChannelRunsOf4<Magnitude>(values, existingMask, m - N, mask);
+                else NOfMKernels.ChannelRunsOf4<AsIs>(values, existingMask, m - N, mask);
+                return;
             }
 
             if (stride >= Vector256<float>.Count)
             {
-                return magnitudes
-                    ? NOfMKernels.KernelPositionsOf4<Magnitude>(values, existingMask, m - N, _blocks, stride, mask)
-                    : NOfMKernels.KernelPositionsOf4<AsIs>(values, existingMask, m - N, _blocks, stride, mask);
+                if (magnitudes) NOfMKernels.KernelPositionsOf4<Magnitude>(values, existingMask, m - N, _blocks, stride, mask);
+                else NOfMKernels.KernelPositionsOf4<AsIs>(values, existingMask, m - N, _blocks, stride, mask);
+                return;
             }
         }
 
@@ -101,14 +109,13 @@ internal sealed class NOfMPlan
         for (var block = 0; block < _blocks; block++)
         {
             var first = block * runLength;
-            var position = 0;
             if (Vector256.IsHardwareAccelerated && m <= MaxVectorM && stride >= Vector256<float>.Count)
             {
-                for (; ; position += Vector256<float>.Count)
+                for (var position = 0; ; position += Vector256<float>.Count)
                 {
                     // The last vector may overlap the one before: it writes the same values there again.
                     position = Math.Min(position, stride - Vector256<float>.Count);
-                    if (!RanksAcrossPositions(values, magnitudes, existingMask, mask, first + position, stride)) return false;
+                    RanksAcrossPositions(values, magnitudes, existingMask, mask, first + position, stride);
                     if (position == stride - Vector256<float>.Count) break;
                 }
 
@@ -117,38 +124,32 @@ internal sealed class NOfMPlan
 
             if (stride == 1 && m == 4 && Vector128.IsHardwareAccelerated)
             {
-                if (!RanksWithinRunOf4(values.Slice(first, 4), magnitudes, existingMask.IsEmpty ? default : existingMask.Slice(first, 4), mask.Slice(first, 4))) return false;
+                RanksWithinRunOf4(values.Slice(first, 4), magnitudes, existingMask.IsEmpty ? default : existingMask.Slice(first, 4), mask.Slice(first, 4));
                 continue;
             }
 
-            for (; position < stride; position++)
+            for (var position = 0; position < stride; position++)
             {
-                var ranked = magnitudes
-                    ? NOfMKernels.OneRun<Magnitude>(values, existingMask, m - N, mask, first + position, m, stride)
-                    : NOfMKernels.OneRun<AsIs>(values, existingMask, m - N, mask, first + position, m, stride);
-                if (!ranked) return false;
+                if (magnitudes) NOfMKernels.OneRun<Magnitude>(values, existingMask, m - N, mask, first + position, m, stride);
+                else NOfMKernels.OneRun<AsIs>(values, existingMask, m - N, mask, first + position, m, stride);
             }
         }
-
-        return true;
     }
 
     private const int MaxVectorM = 16;
 
-    private bool RanksAcrossPositions(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask, int start, int stride)
+    private void RanksAcrossPositions(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask, int start, int stride)
     {
         var m = M;
         Span<Vector256<float>> run = stackalloc Vector256<float>[MaxVectorM];
         ref var valueStart = ref MemoryMarshal.GetReference(values);
         ref var existingStart = ref MemoryMarshal.GetReference(existingMask);
         var negativeInfinity = Vector256.Create(float.NegativeInfinity);
-        var sawNaN = Vector256<float>.Zero;
         for (var t = 0; t < m; t++)
         {
             var at = (nuint)(start + (t * stride));
             var score = Vector256.LoadUnsafe(ref valueStart, at);
             if (magnitudes) score = Vector256.Abs(score);
-            sawNaN |= ~Vector256.Equals(score, score);
             if (!existingMask.IsEmpty)
             {
                 score = Vector256.ConditionalSelect(Vector256.Equals(Vector256.LoadUnsafe(ref existingStart, at), Vector256<float>.Zero), negativeInfinity, score);
@@ -156,8 +157,6 @@ internal sealed class NOfMPlan
 
             run[t] = score;
         }
-
-        if (sawNaN != Vector256<float>.Zero) return false;
 
         var pruneBelow = Vector256.Create((float)(m - N));
         ref var maskStart = ref MemoryMarshal.GetReference(mask);
@@ -174,15 +173,12 @@ internal sealed class NOfMPlan
             Vector256.ConditionalSelect(Vector256.LessThan(rank, pruneBelow), Vector256<float>.Zero, Vector256<float>.One)
                 .StoreUnsafe(ref maskStart, (nuint)(start + (t * stride)));
         }
-
-        return true;
     }
 
-    private bool RanksWithinRunOf4(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
+    private void RanksWithinRunOf4(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
     {
         var score = Vector128.Create(values);
         if (magnitudes) score = Vector128.Abs(score);
-        if (~Vector128.Equals(score, score) != Vector128<float>.Zero) return false;
         if (!existingMask.IsEmpty)
         {
             score = Vector128.ConditionalSelect(Vector128.Equals(Vector128.Create(existingMask), Vector128<float>.Zero), Vector128.Create(float.NegativeInfinity), score);
@@ -199,7 +195,6 @@ internal sealed class NOfMPlan
                    + (Lower(rotated2, score, before2) & Vector128<float>.One)
                    + (Lower(rotated3, score, before3) & Vector128<float>.One);
         Vector128.ConditionalSelect(Vector128.LessThan(rank, Vector128.Create((float)(M - N))), Vector128<float>.Zero, Vector128<float>.One).CopyTo(mask);
-        return true;
 
         static Vector128<float> Lower(Vector128<float> other, Vector128<float> self, Vector128<float> otherComesFirst) =>
             Vector128.LessThan(other, self) | (Vector128.Equals(other, self) & otherComesFirst);
