@@ -183,6 +183,8 @@ internal static class Emitter
             code.Line($"private static readonly long[] s_declaredShape = new long[] {{ {string.Join(", ", layer.Shape.Select(size => size.ToString(CultureInfo.InvariantCulture)))} }};");
         }
 
+        var geometry = MaskGeometryEmitter.Emit(code, layer);
+
         code.Line($"private readonly {model.TypeName} _model;");
         if (nested)
         {
@@ -209,6 +211,13 @@ internal static class Emitter
             code.Line();
             code.Line("/// <inheritdoc/>");
             code.Line($"public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;");
+        }
+
+        if (geometry)
+        {
+            code.Line();
+            code.Line("/// <inheritdoc/>");
+            code.Line($"public override global::PruneSharp.MaskGeometry? MaskGeometry => {MaskGeometryEmitter.FieldName};");
         }
 
         code.Close();

@@ -120,7 +120,10 @@ internal static class ModelParser
         layer.Member.MayBeNull,
         layer.PathInMember,
         layer.Role == LayerRole.ContainerDefault ? layer.Member.RegisteredName : null,
-        layer.MayBeOutputLayer);
+        layer.MayBeOutputLayer)
+    {
+        ConvolutionGroups = layer.Shape?.Groups ?? 1,
+    };
 
     private static MemberForm FormOf(ISymbol member, CancellationToken cancellationToken)
     {

@@ -98,7 +98,11 @@ internal sealed record LayerSpec(
     bool MayBeNull,
     string PathInMember,
     string? Container,
-    bool MayBeOutputLayer);
+    bool MayBeOutputLayer)
+{
+    /// <summary>The convolution's <c>groups</c> read with <see cref="Shape"/> (1 for <c>Linear</c>, and where the shape is unknown).</summary>
+    public long ConvolutionGroups { get; init; } = 1;
+}
 
 /// <summary>
 /// Every property of a <c>[Prune]</c>, as the emitter writes it into a <c>PruneSettings</c>. The defaults are those of

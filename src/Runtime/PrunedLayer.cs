@@ -151,6 +151,14 @@ public abstract partial class PrunedLayer
     public virtual ReadOnlySpan<long> DeclaredShape => default;
 
     /// <summary>
+    /// The layer's mask geometry, where the generator worked it out from <see cref="DeclaredShape"/> at compile time
+    /// (the groups' layout in memory and the <see cref="MaskKernel"/> that computes them); <see langword="null"/> where
+    /// the shape is known only at run time, which then plans from the live shape at the first update. The CPU fast path
+    /// uses it as it is, after checking that it belongs to the weight.
+    /// </summary>
+    public virtual MaskGeometry? MaskGeometry => null;
+
+    /// <summary>
     /// The layer's mask (its <see cref="MaskBufferName"/> buffer), or <see langword="null"/> before the first update. A
     /// mask that a model's <c>.to()</c> left behind follows its weight's device and dtype when read here (see the remarks).
     /// </summary>

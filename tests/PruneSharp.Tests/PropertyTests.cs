@@ -94,19 +94,22 @@ public sealed class PropertyTests
         public override string ToString() =>
             $"{Kind} out/in/k={string.Join(",", Sizes)} groups={Groups} {Settings.Granularity}{(Settings.Dims is null ? "" : "(" + string.Join(",", Settings.Dims) + ")")}{(Settings.Granularity == Granularity.NOfM ? $" {Settings.N}:{Settings.M}" : "")} {Settings.Criterion} {Settings.Reducer} roundTo={Settings.RoundTo} sparsity={Sparsity} seed={Seed}";
 
-        public void Check(ScalarType dtype, Tally tally)
+        public void Check(ScalarType dtype, Tally tally) => Check(dtype, tally, generated: null);
+
+        /// <summary>The case on a layer built here (<paramref name="generated"/> null) or on a generated layer of the case's shape and settings.</summary>
+        public void Check(ScalarType dtype, Tally tally, PrunedLayer? generated)
         {
             var random = new Random(Seed);
-            using var module = CreateModule(Kind, Sizes, Groups);
-            var layer = new TestLayer("layer", Kind, Settings, module);
-            module.to(dtype);
+            using var module = generated is null ? CreateModule(Kind, Sizes, Groups) : null;
+            var layer = generated ?? new TestLayer("layer", Kind, Settings, module!);
+            module?.to(dtype);
             var shape = layer.Weight.shape.Select(size => (int)size).ToArray();
             var count = shape.Aggregate(1, (a, b) => a * b);
             var initial = GridValues(random, count);
             var first = GridValues(random, count);
             var second = random.Next(3) == 0 ? first : GridValues(random, count);
             var gradient = GridValues(random, count);
-            var reference = new ReferenceLayer("layer", Kind, shape, Groups, Settings, first, Initial: initial, Previous: first, Gradient: gradient);
+            var reference = new ReferenceLayer(layer.Name, Kind, shape, Groups, Settings, first, Initial: initial, Previous: first, Gradient: gradient);
 
             SetWeights(layer, initial);
             layer.CaptureInitialWeights();

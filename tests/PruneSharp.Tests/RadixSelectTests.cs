@@ -86,7 +86,7 @@ public sealed class RadixSelectTests
         var values = Enumerable.Range(0, 50000).Select(index => index % 7 == 0 ? 0.5f : random.Next(-64, 65) / 64f).ToArray();
         var existing = Enumerable.Range(0, values.Length).Select(_ => random.Next(10) == 0 ? 0f : 1f).ToArray();
         var pruned = (int)Math.Round(sparsity * values.Length, MidpointRounding.ToEven);
-        var candidates = new int[values.Length + 8];
+        var candidates = new int[values.Length + 16];
         foreach (var withExisting in new[] { false, true })
         {
             var existingMask = withExisting ? existing : [];

@@ -65,6 +65,7 @@ public sealed class TestVectorTests
         var vector = TestVectors.Cases[index];
         using var model = (TorchSharp.torch.nn.Module)GranularityModelCatalog.Create(vector.Kind, vector.ParsedGranularity);
         var layer = GranularityModelCatalog.LayerOfShape((IPrunableModule)model, vector.Shape);
+        Assert.NotNull(layer.MaskGeometry); // the generated geometry, which the CPU fast path uses as it is
         GeneratedPathTests.SetWeights(layer, vector.Weights);
 
         if (vector.Error is not null)

@@ -92,6 +92,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class FeaturesConv1PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 16, 3, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 16 groups of 27 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 16,
+                groupSize: 27,
+                segmentSizes: new int[] { 16, 27 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly ContainerNet _model;
             private readonly global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d> _path = new global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d>("conv1", "features.conv1");
 
@@ -112,6 +127,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="features"/>'s layer <c>conv2</c>: Conv2d, weight [32, 16, 3, 3], granularity Filter (2, 3, 4), sparsity 0.25.</summary>
@@ -119,6 +137,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class FeaturesConv2PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 32, 16, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 32 groups of 144 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 32,
+                groupSize: 144,
+                segmentSizes: new int[] { 32, 144 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly ContainerNet _model;
             private readonly global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d> _path = new global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d>("conv2", "features.conv2");
 
@@ -139,6 +172,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="heads"/>'s layer <c>0</c>: Linear, weight [16, 32], granularity Row (2), sparsity 0.5.</summary>
@@ -146,6 +182,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class Heads0PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 16, 32 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 16 groups of 32 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2),
+                groupCount: 16,
+                groupSize: 32,
+                segmentSizes: new int[] { 16, 32 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly ContainerNet _model;
             private readonly global::PruneSharp.ModulePath<global::TorchSharp.Modules.Linear> _path = new global::PruneSharp.ModulePath<global::TorchSharp.Modules.Linear>("0", "heads.0");
 
@@ -166,6 +217,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="heads"/>'s layer <c>1</c>: Linear, weight [16, 16], granularity Weight (0), sparsity 0.4.</summary>
@@ -173,6 +227,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class Heads1PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 16, 16 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 256 groups of one weight each, ranked by
+            /// the Elementwise kernel. The runtime checks it once against the rule and uses it as it is: no planning at run
+            /// time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Elementwise,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(0),
+                groupCount: 256,
+                groupSize: 1,
+                segmentSizes: new int[] { 256 },
+                segmentGroupStrides: new int[] { 1 });
+
             private readonly ContainerNet _model;
             private readonly global::PruneSharp.ModulePath<global::TorchSharp.Modules.Linear> _path = new global::PruneSharp.ModulePath<global::TorchSharp.Modules.Linear>("1", "heads.1");
 
@@ -193,6 +262,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="signals"/>'s layer <c>left</c>: Conv1d, weight [4, 2, 3], granularity Weight (0), sparsity 0.4.</summary>
@@ -200,6 +272,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class SignalsLeftPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 4, 2, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 24 groups of one weight each, ranked by
+            /// the Elementwise kernel. The runtime checks it once against the rule and uses it as it is: no planning at run
+            /// time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Elementwise,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(0),
+                groupCount: 24,
+                groupSize: 1,
+                segmentSizes: new int[] { 24 },
+                segmentGroupStrides: new int[] { 1 });
+
             private readonly ContainerNet _model;
             private readonly global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv1d> _path = new global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv1d>("left", "signals.left");
 
@@ -220,6 +307,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="signals"/>'s layer <c>right</c>: Conv1d, weight [4, 2, 5], granularity Weight (0), sparsity 0.4.</summary>
@@ -227,6 +317,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class SignalsRightPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 4, 2, 5 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 40 groups of one weight each, ranked by
+            /// the Elementwise kernel. The runtime checks it once against the rule and uses it as it is: no planning at run
+            /// time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Elementwise,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(0),
+                groupCount: 40,
+                groupSize: 1,
+                segmentSizes: new int[] { 40 },
+                segmentGroupStrides: new int[] { 1 });
+
             private readonly ContainerNet _model;
             private readonly global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv1d> _path = new global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv1d>("right", "signals.right");
 
@@ -247,6 +352,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="classifier"/>: Linear, weight [10, 16], granularity Weight (0), sparsity 0.4.</summary>
@@ -254,6 +362,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class ClassifierPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 10, 16 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 160 groups of one weight each, ranked by
+            /// the Elementwise kernel. The runtime checks it once against the rule and uses it as it is: no planning at run
+            /// time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Elementwise,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(0),
+                groupCount: 160,
+                groupSize: 1,
+                segmentSizes: new int[] { 160 },
+                segmentGroupStrides: new int[] { 1 });
+
             private readonly ContainerNet _model;
 
             internal ClassifierPrunedLayer(ContainerNet model)
@@ -273,6 +396,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
     }
 }

@@ -59,6 +59,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class StemPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 8, 3, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 216 groups of one weight each, ranked by
+            /// the Elementwise kernel. The runtime checks it once against the rule and uses it as it is: no planning at run
+            /// time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Elementwise,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(0),
+                groupCount: 216,
+                groupSize: 1,
+                segmentSizes: new int[] { 216 },
+                segmentGroupStrides: new int[] { 1 });
+
             private readonly NestedNet _model;
 
             internal StemPrunedLayer(NestedNet model)
@@ -78,6 +93,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="head"/>: Linear, weight [10, 8], granularity Weight (0), sparsity 0.3.</summary>
@@ -85,6 +103,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class HeadPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 10, 8 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 80 groups of one weight each, ranked by
+            /// the Elementwise kernel. The runtime checks it once against the rule and uses it as it is: no planning at run
+            /// time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Elementwise,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(0),
+                groupCount: 80,
+                groupSize: 1,
+                segmentSizes: new int[] { 80 },
+                segmentGroupStrides: new int[] { 1 });
+
             private readonly NestedNet _model;
 
             internal HeadPrunedLayer(NestedNet model)
@@ -104,6 +137,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
     }
 }

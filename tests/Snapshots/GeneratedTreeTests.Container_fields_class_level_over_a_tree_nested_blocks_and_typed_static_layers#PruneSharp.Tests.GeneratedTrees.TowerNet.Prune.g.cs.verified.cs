@@ -65,6 +65,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class StagesStage0ConvPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 8, 3, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 8 groups of 27 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 8,
+                groupSize: 27,
+                segmentSizes: new int[] { 8, 27 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly TowerNet _model;
             private readonly global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d> _path = new global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d>("stage0.conv", "stages.stage0.conv");
 
@@ -85,6 +100,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="stages"/>'s layer <c>stage1.conv</c>: Conv2d, weight [16, 8, 3, 3], granularity Filter (2, 3, 4), sparsity 0.5.</summary>
@@ -92,6 +110,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class StagesStage1ConvPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 16, 8, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 16 groups of 72 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 16,
+                groupSize: 72,
+                segmentSizes: new int[] { 16, 72 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly TowerNet _model;
             private readonly global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d> _path = new global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d>("stage1.conv", "stages.stage1.conv");
 
@@ -112,6 +145,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="stages"/>'s layer <c>stage2.conv</c>: Conv2d, weight [32, 16, 3, 3], granularity Filter (2, 3, 4), sparsity 0.5.</summary>
@@ -119,6 +155,21 @@ namespace PruneSharp.Tests.GeneratedTrees
         public sealed class StagesStage2ConvPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 32, 16, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 32 groups of 144 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 32,
+                groupSize: 144,
+                segmentSizes: new int[] { 32, 144 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly TowerNet _model;
             private readonly global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d> _path = new global::PruneSharp.ModulePath<global::TorchSharp.Modules.Conv2d>("stage2.conv", "stages.stage2.conv");
 
@@ -139,6 +190,9 @@ namespace PruneSharp.Tests.GeneratedTrees
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
     }
 }

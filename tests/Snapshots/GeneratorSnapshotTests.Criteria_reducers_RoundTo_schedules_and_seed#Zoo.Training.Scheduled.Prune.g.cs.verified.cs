@@ -77,6 +77,21 @@ namespace Zoo.Training
         public sealed class Conv1PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 64, 3, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 64 groups of 27 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 64,
+                groupSize: 27,
+                segmentSizes: new int[] { 64, 27 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly Scheduled _model;
 
             internal Conv1PrunedLayer(Scheduled model)
@@ -96,6 +111,9 @@ namespace Zoo.Training
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="conv2"/>: Conv2d, weight [64, 64, 3, 3], granularity Filter (2, 3, 4), sparsity 0.5.</summary>
@@ -103,6 +121,21 @@ namespace Zoo.Training
         public sealed class Conv2PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 64, 64, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 64 groups of 576 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 64,
+                groupSize: 576,
+                segmentSizes: new int[] { 64, 576 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly Scheduled _model;
 
             internal Conv2PrunedLayer(Scheduled model)
@@ -122,6 +155,9 @@ namespace Zoo.Training
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="fc1"/>: Linear, weight [128, 64], granularity Row (2), sparsity 0.3.</summary>
@@ -129,6 +165,21 @@ namespace Zoo.Training
         public sealed class Fc1PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 128, 64 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 128 groups of 64 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2),
+                groupCount: 128,
+                groupSize: 64,
+                segmentSizes: new int[] { 128, 64 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly Scheduled _model;
 
             internal Fc1PrunedLayer(Scheduled model)
@@ -148,6 +199,9 @@ namespace Zoo.Training
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="fc2"/>: Linear, weight [10, 128], granularity Weight (0), sparsity 0.6.</summary>
@@ -155,6 +209,21 @@ namespace Zoo.Training
         public sealed class Fc2PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 10, 128 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 1280 groups of one weight each, ranked
+            /// by the Elementwise kernel. The runtime checks it once against the rule and uses it as it is: no planning at
+            /// run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Elementwise,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(0),
+                groupCount: 1280,
+                groupSize: 1,
+                segmentSizes: new int[] { 1280 },
+                segmentGroupStrides: new int[] { 1 });
+
             private readonly Scheduled _model;
 
             internal Fc2PrunedLayer(Scheduled model)
@@ -174,6 +243,9 @@ namespace Zoo.Training
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="fc3"/>: Linear, weight [10, 10], granularity Column (1), sparsity 0.5.</summary>
@@ -181,6 +253,21 @@ namespace Zoo.Training
         public sealed class Fc3PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 10, 10 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 10 groups of 10 weights spread over 2
+            /// segments, summed by the Strided kernel. The runtime checks it once against the rule and uses it as it is: no
+            /// planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Strided,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(1),
+                groupCount: 10,
+                groupSize: 10,
+                segmentSizes: new int[] { 10, 10 },
+                segmentGroupStrides: new int[] { 0, 1 });
+
             private readonly Scheduled _model;
 
             internal Fc3PrunedLayer(Scheduled model)
@@ -200,6 +287,9 @@ namespace Zoo.Training
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
     }
 }

@@ -107,6 +107,21 @@ namespace Zoo.Kinds
         public sealed class Conv1dPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 8, 4, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 32 groups of 3 weights, each one
+            /// contiguous run, summed by the ShortRuns kernel. The runtime checks it once against the rule and uses it as it
+            /// is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ShortRuns,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(3),
+                groupCount: 32,
+                groupSize: 3,
+                segmentSizes: new int[] { 32, 3 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly EveryKind _model;
 
             internal Conv1dPrunedLayer(EveryKind model)
@@ -126,6 +141,9 @@ namespace Zoo.Kinds
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="conv3d"/>: Conv3d, weight [16, 2, 3, 1, 5], granularity Kernel (3, 4, 5), sparsity 0.5.</summary>
@@ -133,6 +151,21 @@ namespace Zoo.Kinds
         public sealed class Conv3dPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 16, 2, 3, 1, 5 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 32 groups of 15 weights, each one
+            /// contiguous run, summed by the ShortRuns kernel. The runtime checks it once against the rule and uses it as it
+            /// is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ShortRuns,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(3, 4, 5),
+                groupCount: 32,
+                groupSize: 15,
+                segmentSizes: new int[] { 32, 15 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly EveryKind _model;
 
             internal Conv3dPrunedLayer(EveryKind model)
@@ -152,6 +185,9 @@ namespace Zoo.Kinds
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="up1d"/>: ConvTranspose1d, weight [8, 4, 2], granularity Kernel (3), sparsity 0.5.</summary>
@@ -159,6 +195,21 @@ namespace Zoo.Kinds
         public sealed class Up1dPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 8, 4, 2 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 32 groups of 2 weights, each one
+            /// contiguous run, summed by the ShortRuns kernel. The runtime checks it once against the rule and uses it as it
+            /// is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ShortRuns,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(3),
+                groupCount: 32,
+                groupSize: 2,
+                segmentSizes: new int[] { 32, 2 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly EveryKind _model;
 
             internal Up1dPrunedLayer(EveryKind model)
@@ -178,6 +229,9 @@ namespace Zoo.Kinds
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="up2d"/>: ConvTranspose2d, weight [6, 2, 2, 3], granularity Kernel (3, 4), sparsity 0.5.</summary>
@@ -211,6 +265,21 @@ namespace Zoo.Kinds
         public sealed class Up3dPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 2, 3, 2, 2, 2 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 6 groups of 8 weights, each one
+            /// contiguous run, summed by the ShortRuns kernel. The runtime checks it once against the rule and uses it as it
+            /// is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ShortRuns,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(3, 4, 5),
+                groupCount: 6,
+                groupSize: 8,
+                segmentSizes: new int[] { 6, 8 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly EveryKind _model;
 
             internal Up3dPrunedLayer(EveryKind model)
@@ -230,6 +299,9 @@ namespace Zoo.Kinds
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="sized1d"/>: Conv1d, shape known at run time, granularity Filter (2, 3), sparsity 0.25.</summary>

@@ -71,6 +71,21 @@ namespace Zoo.Global
         public sealed class Conv1PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 16, 3, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 16 groups of 27 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 16,
+                groupSize: 27,
+                segmentSizes: new int[] { 16, 27 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly Ranked _model;
 
             internal Conv1PrunedLayer(Ranked model)
@@ -90,6 +105,9 @@ namespace Zoo.Global
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="conv2"/>: Conv2d, weight [32, 16, 3, 3], granularity Filter (2, 3, 4), sparsity 0.4.</summary>
@@ -97,6 +115,21 @@ namespace Zoo.Global
         public sealed class Conv2PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 32, 16, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 32 groups of 144 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 32,
+                groupSize: 144,
+                segmentSizes: new int[] { 32, 144 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly Ranked _model;
 
             internal Conv2PrunedLayer(Ranked model)
@@ -116,6 +149,9 @@ namespace Zoo.Global
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="head"/>: Linear, weight [10, 32], granularity Row (2), sparsity 0.4.</summary>
@@ -123,6 +159,21 @@ namespace Zoo.Global
         public sealed class HeadPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 10, 32 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 10 groups of 32 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2),
+                groupCount: 10,
+                groupSize: 32,
+                segmentSizes: new int[] { 10, 32 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly Ranked _model;
 
             internal HeadPrunedLayer(Ranked model)
@@ -142,6 +193,9 @@ namespace Zoo.Global
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="extra"/>: Linear, weight [10, 10], granularity Column (1), sparsity 0.4.</summary>
@@ -149,6 +203,21 @@ namespace Zoo.Global
         public sealed class ExtraPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 10, 10 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 10 groups of 10 weights spread over 2
+            /// segments, summed by the Strided kernel. The runtime checks it once against the rule and uses it as it is: no
+            /// planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Strided,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(1),
+                groupCount: 10,
+                groupSize: 10,
+                segmentSizes: new int[] { 10, 10 },
+                segmentGroupStrides: new int[] { 0, 1 });
+
             private readonly Ranked _model;
 
             internal ExtraPrunedLayer(Ranked model)
@@ -168,6 +237,9 @@ namespace Zoo.Global
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
     }
 }

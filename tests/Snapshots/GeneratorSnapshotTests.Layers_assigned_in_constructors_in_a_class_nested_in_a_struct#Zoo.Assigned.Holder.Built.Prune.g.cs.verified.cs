@@ -96,6 +96,21 @@ namespace Zoo.Assigned
             public sealed class StemPrunedLayer : global::PruneSharp.PrunedLayer
             {
                 private static readonly long[] s_declaredShape = new long[] { 32, 3, 3, 5 };
+
+                /// <summary>
+                /// The mask geometry of the declared shape, worked out by the generator: 32 groups of 45 weights, each one
+                /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+                /// as it is: no planning at run time.
+                /// </summary>
+                private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                    global::PruneSharp.MaskKernel.ContiguousGroups,
+                    s_declaredShape,
+                    global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                    groupCount: 32,
+                    groupSize: 45,
+                    segmentSizes: new int[] { 32, 45 },
+                    segmentGroupStrides: new int[] { 1, 0 });
+
                 private readonly Built _model;
 
                 internal StemPrunedLayer(Built model)
@@ -115,6 +130,9 @@ namespace Zoo.Assigned
 
                 /// <inheritdoc/>
                 public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+                /// <inheritdoc/>
+                public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
             }
 
             /// <summary>The pruning state of <see cref="volume"/>: Conv3d, weight [32, 8, 3, 3, 3], granularity Kernel (3, 4, 5), sparsity 0.5.</summary>
@@ -122,6 +140,21 @@ namespace Zoo.Assigned
             public sealed class VolumePrunedLayer : global::PruneSharp.PrunedLayer
             {
                 private static readonly long[] s_declaredShape = new long[] { 32, 8, 3, 3, 3 };
+
+                /// <summary>
+                /// The mask geometry of the declared shape, worked out by the generator: 256 groups of 27 weights, each one
+                /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+                /// as it is: no planning at run time.
+                /// </summary>
+                private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                    global::PruneSharp.MaskKernel.ContiguousGroups,
+                    s_declaredShape,
+                    global::PruneSharp.ReducedDims.Of(3, 4, 5),
+                    groupCount: 256,
+                    groupSize: 27,
+                    segmentSizes: new int[] { 256, 27 },
+                    segmentGroupStrides: new int[] { 1, 0 });
+
                 private readonly Built _model;
 
                 internal VolumePrunedLayer(Built model)
@@ -141,6 +174,9 @@ namespace Zoo.Assigned
 
                 /// <inheritdoc/>
                 public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+                /// <inheritdoc/>
+                public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
             }
 
             /// <summary>The pruning state of <see cref="Head"/>: Linear, weight [10, 64], granularity Row (2), sparsity 0.25.</summary>
@@ -148,6 +184,21 @@ namespace Zoo.Assigned
             public sealed class HeadPrunedLayer : global::PruneSharp.PrunedLayer
             {
                 private static readonly long[] s_declaredShape = new long[] { 10, 64 };
+
+                /// <summary>
+                /// The mask geometry of the declared shape, worked out by the generator: 10 groups of 64 weights, each one
+                /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+                /// as it is: no planning at run time.
+                /// </summary>
+                private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                    global::PruneSharp.MaskKernel.ContiguousGroups,
+                    s_declaredShape,
+                    global::PruneSharp.ReducedDims.Of(2),
+                    groupCount: 10,
+                    groupSize: 64,
+                    segmentSizes: new int[] { 10, 64 },
+                    segmentGroupStrides: new int[] { 1, 0 });
+
                 private readonly Built _model;
 
                 internal HeadPrunedLayer(Built model)
@@ -167,6 +218,9 @@ namespace Zoo.Assigned
 
                 /// <inheritdoc/>
                 public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+                /// <inheritdoc/>
+                public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
             }
 
             /// <summary>The pruning state of <see cref="disagreed"/>: Linear, shape known at run time, granularity Row (2), sparsity 0.25.</summary>

@@ -77,6 +77,21 @@ namespace Zoo.Patterns
         public sealed class Fc1PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 32, 64 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 2:4 over runs of 4 adjacent weights
+            /// along the input axis, ranked by the NOfMChannelRuns kernel. The runtime checks it once against the rule and
+            /// uses it as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.NOfM(
+                global::PruneSharp.MaskKernel.NOfMChannelRuns,
+                s_declaredShape,
+                inputAxis: 1,
+                n: 2,
+                m: 4,
+                runBlocks: 512,
+                runStride: 1);
+
             private readonly Patterned _model;
 
             internal Fc1PrunedLayer(Patterned model)
@@ -96,6 +111,9 @@ namespace Zoo.Patterns
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="up"/>: ConvTranspose2d, weight [8, 4, 3, 3], N:M 2:4.</summary>
@@ -103,6 +121,21 @@ namespace Zoo.Patterns
         public sealed class UpPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 8, 4, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 2:4 over runs of 4 weights 36 apart
+            /// along the input axis, ranked by the NOfMKernelPositions kernel. The runtime checks it once against the rule
+            /// and uses it as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.NOfM(
+                global::PruneSharp.MaskKernel.NOfMKernelPositions,
+                s_declaredShape,
+                inputAxis: 0,
+                n: 2,
+                m: 4,
+                runBlocks: 2,
+                runStride: 36);
+
             private readonly Patterned _model;
 
             internal UpPrunedLayer(Patterned model)
@@ -122,6 +155,9 @@ namespace Zoo.Patterns
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="conv"/>: Conv2d, weight [8, 16, 3, 3], N:M 1:8.</summary>
@@ -129,6 +165,21 @@ namespace Zoo.Patterns
         public sealed class ConvPrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 8, 16, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 1:8 over runs of 8 weights 9 apart along
+            /// the input axis, ranked by the NOfMKernelPositions kernel. The runtime checks it once against the rule and uses
+            /// it as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.NOfM(
+                global::PruneSharp.MaskKernel.NOfMKernelPositions,
+                s_declaredShape,
+                inputAxis: 1,
+                n: 1,
+                m: 8,
+                runBlocks: 16,
+                runStride: 9);
+
             private readonly Patterned _model;
 
             internal ConvPrunedLayer(Patterned model)
@@ -148,6 +199,9 @@ namespace Zoo.Patterns
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="volume"/>: Conv3d, weight [4, 4, 3, 3, 3], granularity Custom (1, 3), sparsity 0.5.</summary>
@@ -155,6 +209,21 @@ namespace Zoo.Patterns
         public sealed class VolumePrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 4, 4, 3, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 36 groups of 12 weights spread over 4
+            /// segments, summed by the Strided kernel. The runtime checks it once against the rule and uses it as it is: no
+            /// planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Strided,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(1, 3),
+                groupCount: 36,
+                groupSize: 12,
+                segmentSizes: new int[] { 4, 4, 3, 9 },
+                segmentGroupStrides: new int[] { 0, 9, 0, 1 });
+
             private readonly Patterned _model;
 
             internal VolumePrunedLayer(Patterned model)
@@ -174,6 +243,9 @@ namespace Zoo.Patterns
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="fc2"/>: Linear, weight [10, 32], granularity Custom (0), sparsity 0.25.</summary>
@@ -181,6 +253,21 @@ namespace Zoo.Patterns
         public sealed class Fc2PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 10, 32 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 320 groups of one weight each, ranked by
+            /// the Elementwise kernel. The runtime checks it once against the rule and uses it as it is: no planning at run
+            /// time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.Elementwise,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(0),
+                groupCount: 320,
+                groupSize: 1,
+                segmentSizes: new int[] { 320 },
+                segmentGroupStrides: new int[] { 1 });
+
             private readonly Patterned _model;
 
             internal Fc2PrunedLayer(Patterned model)
@@ -200,6 +287,9 @@ namespace Zoo.Patterns
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
     }
 }

@@ -66,6 +66,21 @@ namespace Zoo.Vision
             public sealed class PointwisePrunedLayer : global::PruneSharp.PrunedLayer
             {
                 private static readonly long[] s_declaredShape = new long[] { 32, 16, 1, 1 };
+
+                /// <summary>
+                /// The mask geometry of the declared shape, worked out by the generator: 32 groups of 16 weights, each one
+                /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+                /// as it is: no planning at run time.
+                /// </summary>
+                private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                    global::PruneSharp.MaskKernel.ContiguousGroups,
+                    s_declaredShape,
+                    global::PruneSharp.ReducedDims.Of(2),
+                    groupCount: 32,
+                    groupSize: 16,
+                    segmentSizes: new int[] { 32, 16 },
+                    segmentGroupStrides: new int[] { 1, 0 });
+
                 private readonly Depthwise _model;
 
                 internal PointwisePrunedLayer(Depthwise model)
@@ -85,6 +100,9 @@ namespace Zoo.Vision
 
                 /// <inheritdoc/>
                 public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+                /// <inheritdoc/>
+                public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
             }
 
             /// <summary>The pruning state of <see cref="grouped"/>: Conv2d, weight [32, 8, 3, 5], granularity HorizontalSlice (2, 4), sparsity 0.4.</summary>
@@ -92,6 +110,21 @@ namespace Zoo.Vision
             public sealed class GroupedPrunedLayer : global::PruneSharp.PrunedLayer
             {
                 private static readonly long[] s_declaredShape = new long[] { 32, 8, 3, 5 };
+
+                /// <summary>
+                /// The mask geometry of the declared shape, worked out by the generator: 96 groups of 40 weights spread over 4
+                /// segments, summed by the Strided kernel. The runtime checks it once against the rule and uses it as it is: no
+                /// planning at run time.
+                /// </summary>
+                private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                    global::PruneSharp.MaskKernel.Strided,
+                    s_declaredShape,
+                    global::PruneSharp.ReducedDims.Of(2, 4),
+                    groupCount: 96,
+                    groupSize: 40,
+                    segmentSizes: new int[] { 32, 8, 3, 5 },
+                    segmentGroupStrides: new int[] { 3, 0, 1, 0 });
+
                 private readonly Depthwise _model;
 
                 internal GroupedPrunedLayer(Depthwise model)
@@ -111,6 +144,9 @@ namespace Zoo.Vision
 
                 /// <inheritdoc/>
                 public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+                /// <inheritdoc/>
+                public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
             }
 
             /// <summary>The pruning state of <see cref="classifier"/>: Linear, weight [10, 32], granularity Weight (0), sparsity 0.9.</summary>
@@ -118,6 +154,21 @@ namespace Zoo.Vision
             public sealed class ClassifierPrunedLayer : global::PruneSharp.PrunedLayer
             {
                 private static readonly long[] s_declaredShape = new long[] { 10, 32 };
+
+                /// <summary>
+                /// The mask geometry of the declared shape, worked out by the generator: 320 groups of one weight each, ranked by
+                /// the Elementwise kernel. The runtime checks it once against the rule and uses it as it is: no planning at run
+                /// time.
+                /// </summary>
+                private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                    global::PruneSharp.MaskKernel.Elementwise,
+                    s_declaredShape,
+                    global::PruneSharp.ReducedDims.Of(0),
+                    groupCount: 320,
+                    groupSize: 1,
+                    segmentSizes: new int[] { 320 },
+                    segmentGroupStrides: new int[] { 1 });
+
                 private readonly Depthwise _model;
 
                 internal ClassifierPrunedLayer(Depthwise model)
@@ -137,6 +188,9 @@ namespace Zoo.Vision
 
                 /// <inheritdoc/>
                 public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+                /// <inheritdoc/>
+                public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
             }
         }
     }

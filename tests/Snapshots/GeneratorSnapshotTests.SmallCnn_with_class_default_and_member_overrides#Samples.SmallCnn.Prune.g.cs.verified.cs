@@ -65,6 +65,21 @@ namespace Samples
         public sealed class Conv1PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 32, 1, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 32 groups of 9 weights, each one
+            /// contiguous run of 9 (a 3×3 kernel), summed by the RunsOf9 kernel. The runtime checks it once against the rule
+            /// and uses it as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.RunsOf9,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2, 3, 4),
+                groupCount: 32,
+                groupSize: 9,
+                segmentSizes: new int[] { 32, 9 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly SmallCnn _model;
 
             internal Conv1PrunedLayer(SmallCnn model)
@@ -84,6 +99,9 @@ namespace Samples
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="conv2"/>: Conv2d, weight [64, 32, 3, 3], granularity Kernel (3, 4), sparsity 0.5.</summary>
@@ -91,6 +109,21 @@ namespace Samples
         public sealed class Conv2PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 64, 32, 3, 3 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 2048 groups of 9 weights, each one
+            /// contiguous run of 9 (a 3×3 kernel), summed by the RunsOf9 kernel. The runtime checks it once against the rule
+            /// and uses it as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.RunsOf9,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(3, 4),
+                groupCount: 2048,
+                groupSize: 9,
+                segmentSizes: new int[] { 2048, 9 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly SmallCnn _model;
 
             internal Conv2PrunedLayer(SmallCnn model)
@@ -110,6 +143,9 @@ namespace Samples
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
 
         /// <summary>The pruning state of <see cref="fc1"/>: Linear, weight [128, 1600], granularity Row (2), sparsity 0.2.</summary>
@@ -117,6 +153,21 @@ namespace Samples
         public sealed class Fc1PrunedLayer : global::PruneSharp.PrunedLayer
         {
             private static readonly long[] s_declaredShape = new long[] { 128, 1600 };
+
+            /// <summary>
+            /// The mask geometry of the declared shape, worked out by the generator: 128 groups of 1600 weights, each one
+            /// contiguous run, summed by the ContiguousGroups kernel. The runtime checks it once against the rule and uses it
+            /// as it is: no planning at run time.
+            /// </summary>
+            private static readonly global::PruneSharp.MaskGeometry s_maskGeometry = global::PruneSharp.MaskGeometry.Groups(
+                global::PruneSharp.MaskKernel.ContiguousGroups,
+                s_declaredShape,
+                global::PruneSharp.ReducedDims.Of(2),
+                groupCount: 128,
+                groupSize: 1600,
+                segmentSizes: new int[] { 128, 1600 },
+                segmentGroupStrides: new int[] { 1, 0 });
+
             private readonly SmallCnn _model;
 
             internal Fc1PrunedLayer(SmallCnn model)
@@ -136,6 +187,9 @@ namespace Samples
 
             /// <inheritdoc/>
             public override global::System.ReadOnlySpan<long> DeclaredShape => s_declaredShape;
+
+            /// <inheritdoc/>
+            public override global::PruneSharp.MaskGeometry? MaskGeometry => s_maskGeometry;
         }
     }
 }

@@ -11,7 +11,7 @@ internal static class CpuLayerPass
 {
     /// <summary>
     /// Scores the layer and, under local scope, selects: the group route leaves the keep of each group in the plan,
-    /// the element-wise route its threshold in <paramref name="work"/>, the N:M route its whole mask in a spare buffer.
+    /// the element-wise route its threshold in <paramref name="work"/>; the N:M route checks its scores, and ranks in the commit.
     /// </summary>
     /// <exception cref="PruningException">A weight or a criterion score is NaN.</exception>
     public static void ScoreAndSelect(ref LayerWork work, bool global)
@@ -22,11 +22,9 @@ internal static class CpuLayerPass
         switch (work.Route)
         {
             case CpuRoute.NOfM:
-                // The N:M kernel finds a NaN only as it reaches it, ranking and writing run by run: it writes into the
-                // layer's spare buffer, which the commit swaps in (see CpuWorkspace.NOfMResult).
-                var result = layer.State.Cpu.NOfMResult(work.Weight, work.Mask);
-                if (!work.NOfM!.Compute(values, magnitudes, existing, SpanScoring.Of(result))) throw NaN(in work, values);
-                work.NOfMResult = result;
+                // The N:M kernel ranks and writes run by run: it runs in the commit, writing the mask in place, once the
+                // scores are known to hold no NaN (one read here).
+                if (SpanScoring.ContainsNaN(values)) throw NaN(in work, values);
                 break;
             case CpuRoute.Elementwise:
                 if (!SpanSelection.TryFindMagnitudeThreshold(values, existing, (int)work.Pruned, work.Plan!.SelectionScratch, out work.Threshold)) throw NaN(in work, values);
@@ -52,15 +50,15 @@ internal static class CpuLayerPass
         switch (work.Route)
         {
             case CpuRoute.NOfM:
-                // The mask takes the result's memory; its old memory becomes the spare for the next update.
-                mask.set_(work.NOfMResult!);
+                // In place: where a held mask already has a run as it is to be, that part is not written.
+                work.NOfM!.Write(Values(ref work, score: false, out var magnitudes), magnitudes, existing, maskValues);
                 break;
             case CpuRoute.Elementwise:
                 RadixSelect.WriteMagnitudeMask(Values(ref work, score: false, out _), existing, work.Threshold, maskValues);
                 break;
             default:
                 var plan = work.Plan!;
-                plan.Expand(maskValues);
+                plan.Expand(maskValues, maskIsHeld: hadMask);
                 break;
         }
 

@@ -40,7 +40,7 @@ internal static class LayerCheck
         if (layer.Granularity == Granularity.NOfM)
         {
             var inputAxis = Granularities.InputAxis(layer.Kind);
-            if (work.OnCpu) work.NOfM = state.Cpu.NOfM(name, weight, inputAxis, settings.N, settings.M);
+            if (work.OnCpu) work.NOfM = state.Cpu.NOfM(name, weight, inputAxis, settings.N, settings.M, layer.MaskGeometry);
             else NOfMPlan.Create(name, LayerGeometry.IntShape(weight), inputAxis, settings.N, settings.M);
             work.Route = CpuRoute.NOfM;
             work.Groups = weight.numel();
@@ -50,7 +50,7 @@ internal static class LayerCheck
 
         if (work.OnCpu)
         {
-            work.Plan = state.Cpu.Plan(name, layer.Kind, layer.ReducedDims, weight, convolutionGroups);
+            work.Plan = state.Cpu.Plan(name, layer.Kind, layer.ReducedDims, weight, convolutionGroups, layer.MaskGeometry);
             work.Groups = work.Plan.GroupCount;
         }
         else

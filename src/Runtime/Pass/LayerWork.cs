@@ -42,9 +42,6 @@ internal struct LayerWork
     /// <summary>On the CPU fast path: the tensor whose magnitudes are the values, or null where they are the element-score buffer.</summary>
     public Tensor? MagnitudeSource;
 
-    /// <summary>On the CPU N:M route: the new mask, in the layer's spare buffer, which the commit swaps in.</summary>
-    public Tensor? NOfMResult;
-
     /// <summary>On the CPU element-wise route: where the selection ends.</summary>
     public MagnitudeThreshold Threshold;
 

@@ -17,7 +17,33 @@ public sealed partial class MaskPlan
     /// element that <paramref name="existingMask"/> (when not empty) already prunes score <c>-Inf</c>, so they are
     /// pruned first and masks only grow while the sparsity grows.
     /// </summary>
+    /// <remarks>
+    /// The geometry's kernel runs where it has one (<see cref="GroupKernels"/>); it also notes which groups the held
+    /// mask keeps or prunes whole, so that <see cref="Expand"/> leaves them alone when their keep does not change. A held
+    /// mask with a value other than 0 and 1 (never one PruneSharp wrote) takes the odometer walk, whose rule (a group's
+    /// mask sum below its size) is the one the torch path applies.
+    /// </remarks>
     internal void ScoreGroups(ReadOnlySpan<float> values, bool magnitudes, Reducer reducer, ReadOnlySpan<float> existingMask)
+    {
+        var divisor = reducer == Reducer.Mean ? (double)GroupSize : 1.0;
+        var held = _heldStates.AsSpan();
+        var scored = Kernel switch
+        {
+            MaskKernel.ContiguousGroups => magnitudes
+                ? GroupKernels.ScoreContiguous<Magnitude>(values, existingMask, (int)GroupSize, divisor, _scores, held)
+                : GroupKernels.ScoreContiguous<AsIs>(values, existingMask, (int)GroupSize, divisor, _scores, held),
+            MaskKernel.RunsOf9 => magnitudes
+                ? GroupKernels.ScoreRunsOf9<Magnitude>(values, existingMask, divisor, _scores, held)
+                : GroupKernels.ScoreRunsOf9<AsIs>(values, existingMask, divisor, _scores, held),
+            _ => false,
+        };
+
+        _heldStatesKnown = scored && !existingMask.IsEmpty;
+        if (!scored) ScoreByWalk(values, magnitudes, reducer, existingMask);
+    }
+
+    /// <summary>The odometer walk over the segments: any layout, and a held mask of any values.</summary>
+    private void ScoreByWalk(ReadOnlySpan<float> values, bool magnitudes, Reducer reducer, ReadOnlySpan<float> existingMask)
     {
         var scores = _scores.AsSpan();
         var kept = _selection.AsSpan();
@@ -145,9 +171,23 @@ public sealed partial class MaskPlan
         odometer.Advance();
     }
 
-    /// <summary>Writes <see cref="KeptGroups"/> out to every element of the mask.</summary>
-    internal void Expand(Span<float> mask)
+    /// <summary>
+    /// Writes <see cref="KeptGroups"/> out to every element of <paramref name="mask"/>. When <paramref name="maskIsHeld"/>
+    /// (the mask is the one the last <see cref="ScoreGroups"/> read), groups it already keeps or prunes whole, as they are
+    /// to be now, are not written again: in a growing schedule most of them.
+    /// </summary>
+    internal void Expand(Span<float> mask, bool maskIsHeld)
     {
+        var held = maskIsHeld && _heldStatesKnown ? _heldStates : default(ReadOnlySpan<byte>);
+        switch (Kernel)
+        {
+            case MaskKernel.ContiguousGroups:
+                GroupKernels.ExpandContiguous(_keep, held, (int)GroupSize, mask);
+                return;
+            case MaskKernel.RunsOf9 when GroupKernels.ExpandRunsOf9(_keep, held, mask):
+                return;
+        }
+
         var keep = _keep.AsSpan();
         var runLength = _innerSegmentSize;
         var runs = mask.Length / runLength;
@@ -161,7 +201,7 @@ public sealed partial class MaskPlan
                 var value = keep[group];
                 if (runLength >= Vector<float>.Count && runLength < 2 * Vector<float>.Count)
                 {
-                    // Two overlapping vector stores cover a run of one to two vectors (a 3×3 kernel) without a loop.
+                    // Two overlapping vector stores cover a run of one to two vectors without a loop.
                     ref var start = ref MemoryMarshal.GetReference(target);
                     var fill = new Vector<float>(value);
                     fill.StoreUnsafe(ref start);
@@ -211,7 +251,7 @@ public sealed partial class MaskPlan
     }
 
     /// <summary>Runs shorter than this are summed and filled with plain loops.</summary>
-    private const int ShortRun = 16;
+    private const int ShortRun = MaskGeometry.ShortRun;
 
     /// <summary>Sum of x (or |x|) in float64 with two accumulators, for runs too short to vectorize well.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -39,36 +39,37 @@ public sealed partial class MaskPlan
     private readonly double[] _selection;
     private readonly int[] _odometer;
     private readonly float[] _keep;
+    private readonly byte[] _heldStates;
+    private bool _heldStatesKnown;
 
-    private MaskPlan(string layerName, int[] shape, ReducedDims dims, int[] segmentSizes, bool[] segmentReduced, int groupCount, long groupSize)
+    private MaskPlan(string layerName, MaskGeometry geometry)
     {
         LayerName = layerName;
-        _shape = shape;
-        ReducedDims = dims;
-        GroupCount = groupCount;
-        GroupSize = groupSize;
-        ElementCount = groupCount * groupSize;
+        Geometry = geometry;
+        _shape = new int[geometry.Shape.Count];
+        for (var axis = 0; axis < _shape.Length; axis++) _shape[axis] = (int)geometry.Shape[axis];
+        ReducedDims = geometry.ReducedDims;
+        GroupCount = geometry.GroupCount;
+        GroupSize = geometry.GroupSize;
+        ElementCount = geometry.ElementCount;
+        Kernel = geometry.Kernel;
 
-        _segmentSizes = segmentSizes;
-        _segmentGroupStrides = new int[segmentSizes.Length];
-        var stride = 1;
-        for (var segment = segmentSizes.Length - 1; segment >= 0; segment--)
-        {
-            if (segmentReduced[segment]) continue;
-            _segmentGroupStrides[segment] = stride;
-            stride *= segmentSizes[segment];
-        }
-
-        _innerSegmentReduced = segmentReduced[^1];
-        _innerSegmentSize = segmentSizes[^1];
-        _scores = new double[groupCount];
-        _selection = new double[groupCount];
-        _odometer = new int[segmentSizes.Length - 1];
-        _keep = new float[groupCount];
+        _segmentSizes = [.. geometry.SegmentSizes];
+        _segmentGroupStrides = [.. geometry.SegmentGroupStrides];
+        _innerSegmentReduced = _segmentGroupStrides[^1] == 0;
+        _innerSegmentSize = _segmentSizes[^1];
+        _scores = new double[GroupCount];
+        _selection = new double[GroupCount + 8]; // a vector more: a gather stores whole vectors
+        _odometer = new int[_segmentSizes.Length - 1];
+        _keep = new float[GroupCount];
+        _heldStates = new byte[GroupCount];
     }
 
     /// <summary>The layer the plan computes masks for; every error names it.</summary>
     public string LayerName { get; }
+
+    /// <summary>Where the groups lie in the weight's memory and which kernel scores them.</summary>
+    public MaskGeometry Geometry { get; }
 
     /// <summary>The weight's shape.</summary>
     public ReadOnlySpan<int> Shape => _shape;
@@ -88,6 +89,9 @@ public sealed partial class MaskPlan
     /// <summary>The scores of the last <see cref="Compute"/>, one per group, in flat group order.</summary>
     public ReadOnlySpan<double> Scores => _scores;
 
+    /// <summary>The kernel that scores the groups and writes the mask.</summary>
+    internal MaskKernel Kernel { get; }
+
     /// <summary>Creates a plan for a weight of <paramref name="shape"/> reduced over <paramref name="dims"/>.</summary>
     /// <exception cref="PruningException">The shape is empty, has a zero dim, is too large for spans, or
     /// <paramref name="dims"/> names a dim past the weight's rank.</exception>
@@ -104,49 +108,35 @@ public sealed partial class MaskPlan
             throw new PruningException(layerName, $"reduced dims {dims} do not fit a weight of rank {shape.Length} (with the leading dummy dim, dims run from 0 to {shape.Length}).");
         }
 
-        long groups = 1, groupSize = 1;
-        Span<int> sizes = stackalloc int[shape.Length];
-        Span<bool> reduced = stackalloc bool[shape.Length];
-        var segmentCount = 0;
-        for (var axis = 0; axis < shape.Length; axis++)
+        long elements = 1;
+        foreach (var size in shape)
         {
-            var size = shape[axis];
             if (size <= 0)
             {
                 throw new PruningException(layerName, $"the weight has shape {FormatShape(shape)}: an empty weight has nothing to prune.");
             }
 
-            var isReduced = dims.Contains(axis + 1);
-            if (isReduced) groupSize *= size;
-            else groups *= size;
-
-            if (groups * groupSize > int.MaxValue)
+            elements *= size;
+            if (elements > int.MaxValue)
             {
                 throw new PruningException(layerName, $"the weight has shape {FormatShape(shape)}, more than {int.MaxValue} elements; the CPU path works on spans of at most that many.");
             }
-
-            // A dim of size 1 adds nothing to a group's index or size: dropping it lengthens the runs.
-            if (size == 1) continue;
-            if (segmentCount > 0 && reduced[segmentCount - 1] == isReduced)
-            {
-                sizes[segmentCount - 1] *= size;
-            }
-            else
-            {
-                sizes[segmentCount] = size;
-                reduced[segmentCount] = isReduced;
-                segmentCount++;
-            }
         }
 
-        if (segmentCount == 0)
-        {
-            sizes[0] = 1;
-            reduced[0] = false;
-            segmentCount = 1;
-        }
+        return new MaskPlan(layerName, MaskGeometry.ForGroups(LayerGeometry.LongShape(shape), dims));
+    }
 
-        return new MaskPlan(layerName, shape.ToArray(), dims, sizes[..segmentCount].ToArray(), reduced[..segmentCount].ToArray(), (int)groups, groupSize);
+    /// <summary>
+    /// Creates a plan from a geometry worked out before: the one a generated layer class holds as constants, or
+    /// <see cref="MaskGeometry.ForGroups"/>'s. Nothing is planned again.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="geometry"/> is an N:M geometry, which has no groups.</exception>
+    public static MaskPlan Create(string layerName, MaskGeometry geometry)
+    {
+        ArgumentNullException.ThrowIfNull(layerName);
+        ArgumentNullException.ThrowIfNull(geometry);
+        if (geometry.IsNOfM) throw new ArgumentException($"Layer '{layerName}': {geometry} has runs, not groups; N:M masks are computed by the mask pass.", nameof(geometry));
+        return new MaskPlan(layerName, geometry);
     }
 
     /// <summary>
@@ -179,7 +169,7 @@ public sealed partial class MaskPlan
         ScoreGroups(weight, magnitudes: true, Reducer.Mean, existingMask: default);
         ThrowIfAnyScoreIsNaN(weight);
         SpanSelection.SelectLowest(_scores, pruned, _keep, _selection);
-        Expand(mask);
+        Expand(mask, maskIsHeld: false);
         return pruned;
     }
 
@@ -293,8 +283,9 @@ public sealed partial class MaskPlan
     internal bool IsElementwise => GroupSize == 1 && GroupCount >= RadixSelect.MinimumCount;
 
     /// <summary>
-    /// Scratch for the selection: as doubles, one per group (a copy for introselect); as ints, two per group (radix
-    /// candidates and ties, or an element-wise selection's candidate keys, which need one per element and eight more).
+    /// Scratch for the selection: as doubles, one per group and eight more (a copy for introselect, or the scores a sampled
+    /// bracket gathers, stored in whole vectors); as ints, two per group and sixteen more (radix candidates and ties, or
+    /// an element-wise selection's candidate keys, which need one per element and a vector more).
     /// </summary>
     internal Span<double> SelectionScratch => _selection;
 

@@ -12,28 +12,30 @@ namespace PruneSharp;
 /// </summary>
 internal sealed class NOfMPlan
 {
-    private readonly int _outer;
-    private readonly int _runsPerRow;
+    private readonly int _blocks;
     private readonly int _inner;
 
-    private NOfMPlan(string layerName, int n, int m, int outer, int runsPerRow, int inner)
+    private NOfMPlan(string layerName, MaskGeometry geometry)
     {
         LayerName = layerName;
-        N = n;
-        M = m;
-        _outer = outer;
-        _runsPerRow = runsPerRow;
-        _inner = inner;
+        Geometry = geometry;
+        N = geometry.N;
+        M = geometry.M;
+        _blocks = geometry.RunBlocks;
+        _inner = geometry.RunStride;
     }
 
     public string LayerName { get; }
+
+    /// <summary>Where the runs lie and which kernel ranks them.</summary>
+    public MaskGeometry Geometry { get; }
 
     public int N { get; }
 
     public int M { get; }
 
     /// <summary>The number of runs of M weights.</summary>
-    public long RunCount => (long)_outer * _runsPerRow * _inner;
+    public long RunCount => (long)_blocks * _inner;
 
     /// <exception cref="PruningException">N and M do not describe a valid pattern, or the input axis is not a multiple of M.</exception>
     public static NOfMPlan Create(string layerName, ReadOnlySpan<int> shape, int inputAxis, int n, int m)
@@ -53,11 +55,11 @@ internal sealed class NOfMPlan
             throw new PruningException(layerName, $"the weight has shape {MaskPlan.FormatShape(shape)}: its input size {shape[inputAxis]} (axis {inputAxis}) is not a multiple of M = {m}, so it does not split into runs of {m}.");
         }
 
-        long outer = 1, inner = 1;
-        for (var axis = 0; axis < inputAxis; axis++) outer *= shape[axis];
-        for (var axis = inputAxis + 1; axis < shape.Length; axis++) inner *= shape[axis];
-        return new NOfMPlan(layerName, n, m, checked((int)outer), shape[inputAxis] / m, checked((int)inner));
+        return new NOfMPlan(layerName, MaskGeometry.ForNOfM(LayerGeometry.LongShape(shape), inputAxis, n, m));
     }
+
+    /// <summary>A plan from a geometry worked out before (a generated layer's).</summary>
+    public static NOfMPlan Create(string layerName, MaskGeometry geometry) => new(layerName, geometry);
 
     /// <summary>The number of weights every computation prunes: (M − N) per run.</summary>
     public long PrunedCount => RunCount * (M - N);
@@ -67,61 +69,87 @@ internal sealed class NOfMPlan
     /// is set; higher is kept) into <paramref name="mask"/>. Elements that <paramref name="existingMask"/> (when not
     /// empty) prunes count as the lowest scores. The existing mask may be the same memory as <paramref name="mask"/>.
     /// </summary>
-    /// <returns>False when a score is NaN (the mask is then unspecified).</returns>
+    /// <returns>False, writing nothing, when a score is NaN.</returns>
+    public bool Compute(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
+    {
+        if (SpanScoring.ContainsNaN(values)) return false;
+        Write(values, magnitudes, existingMask, mask);
+        return true;
+    }
+
+    /// <summary>As <see cref="Compute"/>, for scores known to hold no NaN (the mask pass checks them before its commit).</summary>
     /// <remarks>
     /// An element is pruned when its rank in its run, <c>#(lower scores) + #(equal scores at a lower index)</c>, is
-    /// below M − N: the rule's order, computed without branches. Runs are vectorized across kernel positions when a
-    /// kernel holds a vector or more, and across whole runs of 4 for 1×1 kernels and <c>Linear</c> layers.
+    /// below M − N: the rule's order, computed without branches. Runs of 4 take the kernels the geometry names
+    /// (<see cref="NOfMKernels"/>); other runs are vectorized across kernel positions when a kernel holds a vector or
+    /// more, and ranked one at a time otherwise.
     /// </remarks>
-    public bool Compute(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
+    public void Write(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
     {
         var m = M;
         var stride = _inner;
+        if (m == 4 && Vector256.IsHardwareAccelerated)
+        {
+            if (Geometry.Kernel == MaskKernel.NOfMChannelRuns)
+            {
+                if (magnitudes) NOfMKernels.ChannelRunsOf4<Magnitude>(values, existingMask, m - N, mask);
+                else NOfMKernels.ChannelRunsOf4<AsIs>(values, existingMask, m - N, mask);
+                return;
+            }
+
+            if (stride >= Vector256<float>.Count)
+            {
+                if (magnitudes) NOfMKernels.KernelPositionsOf4<Magnitude>(values, existingMask, m - N, _blocks, stride, mask);
+                else NOfMKernels.KernelPositionsOf4<AsIs>(values, existingMask, m - N, _blocks, stride, mask);
+                return;
+            }
+        }
+
         var runLength = m * stride;
-        var blocks = _outer * _runsPerRow;
-        for (var block = 0; block < blocks; block++)
+        for (var block = 0; block < _blocks; block++)
         {
             var first = block * runLength;
-            var position = 0;
-            if (Vector256.IsHardwareAccelerated && m <= MaxVectorM)
+            if (Vector256.IsHardwareAccelerated && m <= MaxVectorM && stride >= Vector256<float>.Count)
             {
-                for (; position + Vector256<float>.Count <= stride; position += Vector256<float>.Count)
+                for (var position = 0; ; position += Vector256<float>.Count)
                 {
-                    if (!RanksAcrossPositions(values, magnitudes, existingMask, mask, first + position, stride)) return false;
+                    // The last vector may overlap the one before: it writes the same values there again.
+                    position = Math.Min(position, stride - Vector256<float>.Count);
+                    RanksAcrossPositions(values, magnitudes, existingMask, mask, first + position, stride);
+                    if (position == stride - Vector256<float>.Count) break;
                 }
+
+                continue;
             }
 
             if (stride == 1 && m == 4 && Vector128.IsHardwareAccelerated)
             {
-                if (!RanksWithinRunOf4(values.Slice(first, 4), magnitudes, existingMask.IsEmpty ? default : existingMask.Slice(first, 4), mask.Slice(first, 4))) return false;
+                RanksWithinRunOf4(values.Slice(first, 4), magnitudes, existingMask.IsEmpty ? default : existingMask.Slice(first, 4), mask.Slice(first, 4));
                 continue;
             }
 
-            for (; position < stride; position++)
+            for (var position = 0; position < stride; position++)
             {
-                if (!RanksOfOneRun(values, magnitudes, existingMask, mask, first + position, stride)) return false;
+                if (magnitudes) NOfMKernels.OneRun<Magnitude>(values, existingMask, m - N, mask, first + position, m, stride);
+                else NOfMKernels.OneRun<AsIs>(values, existingMask, m - N, mask, first + position, m, stride);
             }
         }
-
-        return true;
     }
 
     private const int MaxVectorM = 16;
 
-    private bool RanksAcrossPositions(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask, int start, int stride)
+    private void RanksAcrossPositions(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask, int start, int stride)
     {
         var m = M;
         Span<Vector256<float>> run = stackalloc Vector256<float>[MaxVectorM];
         ref var valueStart = ref MemoryMarshal.GetReference(values);
         ref var existingStart = ref MemoryMarshal.GetReference(existingMask);
         var negativeInfinity = Vector256.Create(float.NegativeInfinity);
-        var sawNaN = Vector256<float>.Zero;
         for (var t = 0; t < m; t++)
         {
             var at = (nuint)(start + (t * stride));
             var score = Vector256.LoadUnsafe(ref valueStart, at);
             if (magnitudes) score = Vector256.Abs(score);
-            sawNaN |= ~Vector256.Equals(score, score);
             if (!existingMask.IsEmpty)
             {
                 score = Vector256.ConditionalSelect(Vector256.Equals(Vector256.LoadUnsafe(ref existingStart, at), Vector256<float>.Zero), negativeInfinity, score);
@@ -129,8 +157,6 @@ internal sealed class NOfMPlan
 
             run[t] = score;
         }
-
-        if (sawNaN != Vector256<float>.Zero) return false;
 
         var pruneBelow = Vector256.Create((float)(m - N));
         ref var maskStart = ref MemoryMarshal.GetReference(mask);
@@ -147,15 +173,12 @@ internal sealed class NOfMPlan
             Vector256.ConditionalSelect(Vector256.LessThan(rank, pruneBelow), Vector256<float>.Zero, Vector256<float>.One)
                 .StoreUnsafe(ref maskStart, (nuint)(start + (t * stride)));
         }
-
-        return true;
     }
 
-    private bool RanksWithinRunOf4(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
+    private void RanksWithinRunOf4(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask)
     {
         var score = Vector128.Create(values);
         if (magnitudes) score = Vector128.Abs(score);
-        if (~Vector128.Equals(score, score) != Vector128<float>.Zero) return false;
         if (!existingMask.IsEmpty)
         {
             score = Vector128.ConditionalSelect(Vector128.Equals(Vector128.Create(existingMask), Vector128<float>.Zero), Vector128.Create(float.NegativeInfinity), score);
@@ -172,35 +195,8 @@ internal sealed class NOfMPlan
                    + (Lower(rotated2, score, before2) & Vector128<float>.One)
                    + (Lower(rotated3, score, before3) & Vector128<float>.One);
         Vector128.ConditionalSelect(Vector128.LessThan(rank, Vector128.Create((float)(M - N))), Vector128<float>.Zero, Vector128<float>.One).CopyTo(mask);
-        return true;
 
         static Vector128<float> Lower(Vector128<float> other, Vector128<float> self, Vector128<float> otherComesFirst) =>
             Vector128.LessThan(other, self) | (Vector128.Equals(other, self) & otherComesFirst);
-    }
-
-    private bool RanksOfOneRun(ReadOnlySpan<float> values, bool magnitudes, ReadOnlySpan<float> existingMask, Span<float> mask, int start, int stride)
-    {
-        var m = M;
-        Span<float> run = stackalloc float[m];
-        for (var t = 0; t < m; t++)
-        {
-            var index = start + (t * stride);
-            var score = magnitudes ? Math.Abs(values[index]) : values[index];
-            if (float.IsNaN(score)) return false;
-            run[t] = !existingMask.IsEmpty && existingMask[index] == 0f ? float.NegativeInfinity : score;
-        }
-
-        for (var t = 0; t < m; t++)
-        {
-            var rank = 0;
-            for (var u = 0; u < m; u++)
-            {
-                if (run[u] < run[t] || (run[u] == run[t] && u < t)) rank++;
-            }
-
-            mask[start + (t * stride)] = rank < m - N ? 0f : 1f;
-        }
-
-        return true;
     }
 }

@@ -38,7 +38,7 @@ internal static partial class RadixSelect
     /// Finds the magnitude key at which the <paramref name="pruned"/> lowest magnitudes of <paramref name="values"/>
     /// end, reading <paramref name="values"/> and <paramref name="existingMask"/> only. The keys are the float32 bit
     /// patterns of the magnitudes, shifted up by one so that 0 can stand for "already pruned". <paramref name="candidates"/>
-    /// needs room for <c>values.Length</c> + 8 keys.
+    /// needs room for <c>values.Length</c> + 16 keys (a gather stores whole vectors of up to 16).
     /// </summary>
     /// <returns>False when a value is NaN.</returns>
     public static bool TryFindMagnitudeThreshold(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int pruned, Span<int> candidates, out MagnitudeThreshold threshold)
@@ -122,157 +122,6 @@ internal static partial class RadixSelect
         return true;
     }
 
-    private const int SampleSize = 4096;
-
-    [ThreadStatic]
-    private static uint[]? t_sample;
-
-    /// <summary>Keys that bracket rank <paramref name="rank"/> with high probability, from an evenly spread sample.</summary>
-    private static (uint Low, uint High) SampleBracket(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int rank)
-    {
-        var sample = t_sample ??= new uint[SampleSize];
-        var masked = !existingMask.IsEmpty;
-        var position = 0x9E3779B9u;
-        for (var index = 0; index < sample.Length; index++)
-        {
-            // A multiplicative hash spreads the positions without the aliasing a fixed stride could have with a layout.
-            position = (position * 1664525u) + 1013904223u;
-            var at = (int)(((ulong)position * (ulong)values.Length) >> 32);
-            sample[index] = masked && existingMask[at] == 0f ? 0 : MagnitudeKey(values[at]);
-        }
-
-        Array.Sort(sample);
-        var fraction = rank / (double)values.Length;
-        var center = (int)(fraction * SampleSize);
-        var margin = (int)(4 * Math.Sqrt(SampleSize * fraction * (1 - fraction))) + 16;
-        var low = center - margin <= 0 ? 0u : sample[center - margin];
-        var high = center + margin >= SampleSize - 1 ? uint.MaxValue : sample[center + margin];
-        return (low, high);
-    }
-
-    private readonly record struct BracketScan(int Zeros, int Below, int Count, bool SawNaN);
-
-    /// <summary>For each 8-bit lane mask, the permutation that moves the selected lanes to the front, in order.</summary>
-    private static readonly Vector256<int>[] LeftPackPermutations = CreateLeftPackPermutations();
-
-    private static Vector256<int>[] CreateLeftPackPermutations()
-    {
-        var table = new Vector256<int>[256];
-        Span<int> lanes = stackalloc int[8];
-        for (var mask = 0; mask < table.Length; mask++)
-        {
-            lanes.Clear();
-            var next = 0;
-            for (var lane = 0; lane < 8; lane++)
-            {
-                if ((mask & (1 << lane)) != 0) lanes[next++] = lane;
-            }
-
-            table[mask] = Vector256.Create<int>(lanes);
-        }
-
-        return table;
-    }
-
-    /// <summary>Counts the keys below <paramref name="low"/> and gathers the keys in [low, high] (as ints, same bits).</summary>
-    private static BracketScan ScanBracket(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, uint low, uint high, Span<int> candidates)
-    {
-        const uint NaNAbove = 0x7F80_0001u;
-        var masked = !existingMask.IsEmpty;
-        var zeros = 0;
-        var below = 0;
-        var count = 0;
-        var index = 0;
-        var nan = false;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var lowVector = Vector256.Create(low);
-            var widthVector = Vector256.Create(high - low);
-            ref var candidateStart = ref MemoryMarshal.GetReference(candidates);
-            if (candidates.Length < values.Length + Vector256<int>.Count)
-            {
-                throw new ArgumentException("The candidate buffer needs room for every value and one more vector.", nameof(candidates));
-            }
-
-            var nanVector = Vector256.Create(NaNAbove);
-            var magnitudeBits = Vector256.Create(0x7FFF_FFFFu);
-            var sawNaN = Vector256<uint>.Zero;
-            ref var valueStart = ref MemoryMarshal.GetReference(values);
-            ref var maskStart = ref MemoryMarshal.GetReference(existingMask);
-            for (; index <= values.Length - Vector256<uint>.Count; index += Vector256<uint>.Count)
-            {
-                var keys = (Vector256.LoadUnsafe(ref valueStart, (nuint)index).AsUInt32() & magnitudeBits) + Vector256<uint>.One;
-                sawNaN |= Vector256.GreaterThan(keys, nanVector);
-                if (masked)
-                {
-                    var pruned = Vector256.Equals(Vector256.LoadUnsafe(ref maskStart, (nuint)index), Vector256<float>.Zero).AsUInt32();
-                    keys = Vector256.AndNot(keys, pruned);
-                }
-
-                var isZero = Vector256.Equals(keys, Vector256<uint>.Zero);
-                zeros += BitOperations.PopCount(isZero.ExtractMostSignificantBits());
-                below += BitOperations.PopCount(Vector256.AndNot(Vector256.LessThan(keys, lowVector), isZero).ExtractMostSignificantBits());
-                var inBracket = Vector256.LessThanOrEqual(keys - lowVector, widthVector).ExtractMostSignificantBits();
-                if (Avx2.IsSupported)
-                {
-                    // Left-pack the lanes in the bracket without a branch per vector: a third or more of the vectors
-                    // hold a candidate, so branching on each one mispredicts too often. The store may write up to 8
-                    // slots past the last candidate; the buffer has room (see the caller).
-                    var packed = Avx2.PermuteVar8x32(keys.AsInt32(), LeftPackPermutations[inBracket]);
-                    packed.StoreUnsafe(ref candidateStart, (nuint)count);
-                    count += BitOperations.PopCount(inBracket);
-                }
-                else
-                {
-                    while (inBracket != 0)
-                    {
-                        candidates[count++] = (int)keys[BitOperations.TrailingZeroCount(inBracket)];
-                        inBracket &= inBracket - 1;
-                    }
-                }
-            }
-
-            nan = sawNaN != Vector256<uint>.Zero;
-        }
-
-        for (; index < values.Length; index++)
-        {
-            var key = MagnitudeKey(values[index]);
-            nan |= key > NaNAbove;
-            if (masked && existingMask[index] == 0f) key = 0;
-            if (key == 0) zeros++;
-            else if (key < low) below++;
-            else if (key <= high) candidates[count++] = (int)key;
-        }
-
-        return new BracketScan(zeros, below, count, nan);
-    }
-
-    /// <summary>
-    /// The key of rank <paramref name="rank"/> among the gathered <paramref name="keys"/> (all in [low, high]), and how
-    /// many are smaller: a histogram of <c>key − low</c> scaled to at most 65,536 buckets, then one within the bucket.
-    /// </summary>
-    private static (uint Threshold, int Below, int AtThreshold) NthCandidateKey(ReadOnlySpan<uint> keys, int rank, uint low, uint high)
-    {
-        var width = high - low;
-        var shift = width < Buckets ? 0 : 32 - BitOperations.LeadingZeroCount(width) - DigitBits;
-        var histogram = Histogram();
-        foreach (var key in keys) histogram[(int)((key - low) >> shift)]++;
-        var (bucket, below) = Find(histogram, rank);
-        if (shift == 0) return (low + (uint)bucket, below, histogram[bucket]);
-
-        histogram = Histogram();
-        var lowBits = (1u << shift) - 1;
-        foreach (var key in keys)
-        {
-            var offset = key - low;
-            if ((int)(offset >> shift) == bucket) histogram[(int)(offset & lowBits)]++;
-        }
-
-        var (within, belowWithin) = Find(histogram, rank - below);
-        return (low + ((uint)bucket << shift) + (uint)within, below + belowWithin, histogram[within]);
-    }
-
     /// <summary>
     /// Writes the mask in one vectorized pass: keys below the threshold are pruned, keys above kept, and of the keys
     /// at it the first <paramref name="tiesToPrune"/> in index order are pruned.
@@ -288,7 +137,7 @@ internal static partial class RadixSelect
         }
 
         var masked = !existingMask.IsEmpty;
-        var index = 0;
+        var index = Vector512.IsHardwareAccelerated && Avx512F.IsSupported ? WriteMaskInSixteens(values, existingMask, threshold, ref tiesToPrune, mask) : 0;
         if (Vector256.IsHardwareAccelerated)
         {
             var thresholdVector = Vector256.Create(threshold);
@@ -325,6 +174,45 @@ internal static partial class RadixSelect
             var key = masked && existingMask[index] == 0f ? 0 : MagnitudeKey(values[index]);
             mask[index] = KeepAt(key, threshold, ref tiesToPrune);
         }
+    }
+
+    /// <summary>
+    /// <see cref="WriteMask"/> sixteen weights a step (AVX-512). Where the existing mask is the mask itself (an update of
+    /// a held mask), only the lanes that change are stored: a masked store that changes nothing leaves its cache line
+    /// clean, so in a growing schedule most of the mask is never written back to memory.
+    /// </summary>
+    /// <returns>The weights done; the caller finishes the rest.</returns>
+    private static unsafe int WriteMaskInSixteens(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, uint threshold, ref int tiesToPrune, Span<float> mask)
+    {
+        var masked = !existingMask.IsEmpty;
+        var inPlace = masked && Unsafe.AreSame(ref MemoryMarshal.GetReference(existingMask), ref MemoryMarshal.GetReference(mask));
+        var thresholdVector = Vector512.Create(threshold);
+        var magnitudeBits = Vector512.Create(0x7FFF_FFFFu);
+        ref var valueStart = ref MemoryMarshal.GetReference(values);
+        ref var existingStart = ref MemoryMarshal.GetReference(existingMask);
+        var index = 0;
+        fixed (float* target = mask)
+        {
+            for (; index <= values.Length - Vector512<uint>.Count; index += Vector512<uint>.Count)
+            {
+                var keys = (Vector512.LoadUnsafe(ref valueStart, (nuint)index).AsUInt32() & magnitudeBits) + Vector512<uint>.One;
+                var existing = masked ? Vector512.LoadUnsafe(ref existingStart, (nuint)index) : default;
+                if (masked) keys = Vector512.AndNot(keys, Vector512.Equals(existing, Vector512<float>.Zero).AsUInt32());
+                var kept = Vector512.ConditionalSelect(Vector512.LessThan(keys, thresholdVector).AsSingle(), Vector512<float>.Zero, Vector512<float>.One);
+                var atThreshold = Vector512.Equals(keys, thresholdVector).ExtractMostSignificantBits();
+                while (atThreshold != 0 && tiesToPrune > 0)
+                {
+                    kept = kept.WithElement(BitOperations.TrailingZeroCount(atThreshold), 0f);
+                    atThreshold &= atThreshold - 1;
+                    tiesToPrune--;
+                }
+
+                if (inPlace) Avx512F.MaskStore(target + index, ~Vector512.Equals(kept, existing), kept);
+                else kept.StoreUnsafe(ref *target, (nuint)index);
+            }
+        }
+
+        return index;
     }
 
     /// <summary>The mask value of a key: pruned below the threshold, and at it while ties are left to prune.</summary>

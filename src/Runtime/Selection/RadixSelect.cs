@@ -115,7 +115,8 @@ internal static partial class RadixSelect
     /// put there, and returns it (introselect: quickselect with median-of-three pivots, falling back to a sort of the
     /// remaining range when partitioning degrades). No NaN may be present.
     /// </summary>
-    internal static double SelectNth(Span<double> values, int n)
+    internal static T SelectNth<T>(Span<T> values, int n)
+        where T : struct, IComparisonOperators<T, T, bool>
     {
         var low = 0;
         var high = values.Length - 1;
@@ -156,5 +157,5 @@ internal static partial class RadixSelect
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Swap(Span<double> values, int a, int b) => (values[a], values[b]) = (values[b], values[a]);
+    private static void Swap<T>(Span<T> values, int a, int b) => (values[a], values[b]) = (values[b], values[a]);
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Numerics;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace PruneSharp;
 
@@ -55,6 +56,12 @@ internal static class SpanSelection
             return;
         }
 
+        if (scores.Length >= RadixSelect.MinimumCount && SampledSelect.TryFindNth(scores, pruned - 1, scratch, out var nth, out var underNth))
+        {
+            KeepAbove(scores, nth, pruned - underNth, keep);
+            return;
+        }
+
         var (threshold, below) = scores.Length < RadixSelect.MinimumCount
             ? RadixSelect.NthKeyBySelection(scores, pruned - 1, scratch)
             : RadixSelect.NthKey(scores, pruned - 1, MemoryMarshal.Cast<double, int>(scratch));
@@ -72,6 +79,56 @@ internal static class SpanSelection
         }
 
         for (var tie = 0; tie < tiesToPrune; tie++) keep[atThreshold[tie]] = 0f;
+    }
+
+    /// <summary>
+    /// Keeps the groups scoring above <paramref name="threshold"/> and prunes those below it; of the groups at it, the
+    /// first <paramref name="tiesToPrune"/> in index order are pruned. One vectorized pass.
+    /// </summary>
+    private static void KeepAbove(ReadOnlySpan<double> scores, double threshold, int tiesToPrune, Span<float> keep)
+    {
+        var group = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var thresholds = Vector256.Create(threshold);
+            ref var score = ref MemoryMarshal.GetReference(scores);
+            ref var target = ref MemoryMarshal.GetReference(keep);
+            for (; group + 8 <= scores.Length; group += 8)
+            {
+                var low = Vector256.LoadUnsafe(ref score, (nuint)group);
+                var high = Vector256.LoadUnsafe(ref score, (nuint)(group + 4));
+                var kept = Vector256.Narrow(
+                    Vector256.ConditionalSelect(Vector256.GreaterThan(low, thresholds), Vector256<double>.One, Vector256<double>.Zero),
+                    Vector256.ConditionalSelect(Vector256.GreaterThan(high, thresholds), Vector256<double>.One, Vector256<double>.Zero));
+                var ties = Vector256.Equals(low, thresholds).ExtractMostSignificantBits() | (Vector256.Equals(high, thresholds).ExtractMostSignificantBits() << 4);
+                while (ties != 0)
+                {
+                    // A tie is pruned while ties are owed, kept after.
+                    var lane = BitOperations.TrailingZeroCount(ties);
+                    ties &= ties - 1;
+                    if (tiesToPrune > 0) tiesToPrune--;
+                    else kept = kept.WithElement(lane, 1f);
+                }
+
+                kept.StoreUnsafe(ref target, (nuint)group);
+            }
+        }
+
+        for (; group < scores.Length; group++)
+        {
+            var value = scores[group];
+            if (value > threshold) keep[group] = 1f;
+            else if (value < threshold) keep[group] = 0f;
+            else if (tiesToPrune > 0)
+            {
+                keep[group] = 0f;
+                tiesToPrune--;
+            }
+            else
+            {
+                keep[group] = 1f;
+            }
+        }
     }
 
     /// <summary>
@@ -111,7 +168,7 @@ internal static class SpanSelection
         }
 
         var candidateKeep = new float[candidates.Length];
-        SelectLowest(candidates, pruned, candidateKeep, new double[candidates.Length]);
+        SelectLowest(candidates, pruned, candidateKeep, new double[candidates.Length + Vector512<double>.Count]);
         next = 0;
         for (var layer = 0; layer < layers; layer++)
         {
