@@ -14,9 +14,9 @@ using static TorchSharp.torch;
 
 // Trains a small CNN on Fashion-MNIST, then prunes copies of it while fine-tuning them to 50 %, 70 % and 90 %
 // sparsity, at Filter granularity (structured) and at Weight granularity (unstructured), with two recipes: the plain
-// one (AGP, a small constant learning rate, every layer at the target) and the improved one (learning-rate
-// rewinding, knowledge distillation from the dense model, LAMP's per-layer sparsities). It prints and plots test
-// accuracy against sparsity, and a sensitivity scan of each layer.
+// one (AGP, a small constant learning rate, every layer at the target) and the improved one (a one-cycle learning
+// rate, knowledge distillation from the fine-tuned dense model, LAMP's per-layer sparsities). It prints and plots
+// test accuracy against sparsity, and a sensitivity scan of each layer.
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 120;   // a log or pipe has no width of its own
 var options = RunOptions.Parse(args);
 if (options is null) return 2;
@@ -92,12 +92,8 @@ foreach (var granularity in new[] { Granularity.Filter, Granularity.Weight })
 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "Sensitivity scans of {0} layers at {1} sparsities on the validation images: {2:F1} s.",
     scans.Values.Sum(scan => scan.Layers.Count), grid.Length, scanClock.Elapsed.TotalSeconds);
 
-var sensitivityPlot = Plots.SaveLines(Path.Combine(options.OutputDirectory, "sensitivity.png"),
-    "Sensitivity: validation accuracy with one layer pruned", "sparsity of the layer (%)", "validation accuracy (%)",
-    scans.SelectMany(entry => entry.Value.Layers.Select(layer => new Series(
-        $"{layer.LayerName} ({entry.Key})",
-        new[] { 0.0 }.Concat(layer.Sparsities.Select(sparsity => sparsity * 100)).ToArray(),
-        new[] { entry.Value.BaselineScore * 100 }.Concat(layer.Scores.Select(score => score * 100)).ToArray()))));
+var sensitivityPlot = SensitivityPlot.Save(Path.Combine(options.OutputDirectory, "sensitivity.png"),
+    "Sensitivity: validation accuracy with one layer pruned", "validation accuracy (%)", scans.Select(entry => (entry.Key.ToString(), entry.Value)));
 
 // 4. Pruning while fine-tuning: every run starts from the dense weights.
 using var teacher = new WeightPrunedCnn();

@@ -20,11 +20,9 @@ internal sealed class ScanStandIn : PrunedLayer, IDisposable
         : base(original.Name, original.Kind, original.Settings with { Criterion = criterion })
     {
         _original = original;
-        // The mask buffer lives on the holder. A grouped convolution's holder is a convolution with the same groups
-        // (and a 1-element kernel), because the mask rule reads the groups from the layer module.
-        _holder = original.Layer is Convolution { groups: > 1 } convolution
-            ? nn.Conv1d(convolution.groups, convolution.groups, 1, groups: convolution.groups, bias: false)
-            : new Holder();
+        // The mask buffer lives on the holder. The mask rule reads a convolution's groups from the layer module only
+        // for grouped transposed convolutions, which the scan rejects, and for Wanda, which it does not run.
+        _holder = new Holder();
     }
 
     public override nn.Module Layer => _holder;
