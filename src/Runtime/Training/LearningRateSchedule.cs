@@ -41,7 +41,7 @@ public sealed class LearningRateSchedule
     public static LearningRateSchedule Constant(double learningRate)
     {
         CheckRate(learningRate, nameof(learningRate));
-        return new LearningRateSchedule(_ => learningRate, Format($"constant {learningRate}"));
+        return new LearningRateSchedule(_ => learningRate, Format($"constant {learningRate:G4}"));
     }
 
     /// <summary>A half-cosine from <paramref name="learningRate"/> at 0 down to <paramref name="finalLearningRate"/> at 1.</summary>
@@ -54,7 +54,7 @@ public sealed class LearningRateSchedule
             throw new ArgumentOutOfRangeException(nameof(finalLearningRate), finalLearningRate, $"The final learning rate must be finite and not negative; it is {finalLearningRate}.");
         }
 
-        return new LearningRateSchedule(t => Anneal(learningRate, finalLearningRate, t), Format($"cosine {learningRate} → {finalLearningRate}"));
+        return new LearningRateSchedule(t => Anneal(learningRate, finalLearningRate, t), Format($"cosine {learningRate:G4} → {finalLearningRate:G4}"));
     }
 
     /// <summary>
@@ -90,7 +90,7 @@ public sealed class LearningRateSchedule
         var end = start / finalDivFactor;
         return new LearningRateSchedule(
             t => t < warmup ? Anneal(start, maxLearningRate, t / warmup) : Anneal(maxLearningRate, end, (t - warmup) / (1.0 - warmup)),
-            Format($"one-cycle {start} → {maxLearningRate} (at {warmup}) → {end}"));
+            Format($"one-cycle {start:G4} → {maxLearningRate:G4} (at {warmup:G4}) → {end:G4}"));
     }
 
     /// <summary>A schedule given as a function of progress; it must return a finite, non-negative rate.</summary>
@@ -114,7 +114,7 @@ public sealed class LearningRateSchedule
         }
 
         var original = _rate;
-        return new LearningRateSchedule(t => original(rewindPoint + (t * (1.0 - rewindPoint))), Format($"{_description}, rewound to {rewindPoint}"));
+        return new LearningRateSchedule(t => original(rewindPoint + (t * (1.0 - rewindPoint))), Format($"{_description}, rewound to {rewindPoint:G4}"));
     }
 
     /// <summary>The rate at phase progress <paramref name="progress"/>.</summary>
