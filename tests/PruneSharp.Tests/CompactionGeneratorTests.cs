@@ -191,6 +191,19 @@ public sealed class CompactionGeneratorTests
 
     /// <summary>Nested in a static class; its grouped conv blocks every group it touches.</summary>
     [Fact]
+    public void A_pruned_class_inherits_the_forward_and_the_blocks_of_its_base_class()
+    {
+        var (spec, flow) = Plan(CompactionTreeModels, "TreeSamples.DerivedCnn");
+
+        // The derived class's program is the base's forward; the block the base builds has its own.
+        Assert.Equal(["TreeSamples.DerivedCnn", "TreeSamples.BasicBlock"], spec.Programs.Select(program => program.TypeName));
+        Assert.DoesNotContain(spec.Programs[0].Ops, op => op.Kind == generator::PruneSharp.Compaction.FlowOpKind.Opaque);
+        Assert.Equal(
+            ["stem → block.conv1, block.downsample.0 | stemBn", "block.conv1 → block.conv2 | block.bn1", "block.conv2, block.downsample.0 → fc | block.bn2, block.downsample.1"],
+            Groups(flow));
+    }
+
+    [Fact]
     public void Nested_model_with_no_group_to_shrink() => VerifyGenerated(TestSources.Nested);
 
     [Fact]

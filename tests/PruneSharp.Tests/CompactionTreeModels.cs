@@ -284,3 +284,40 @@ public sealed partial class ModuleListCnn : Module<Tensor, Tensor>
         return fc.forward(x.mean([2L, 3L]));
     }
 }
+
+/// <summary>
+/// A model class as its author wrote it, without <c>[Prune]</c>: a stem, a block, a classifier. <see cref="DerivedCnn"/>
+/// declares the pruning in a class that derives from it and inherits its layers and its forward.
+/// </summary>
+public class PlainCnn : Module<Tensor, Tensor>
+{
+    private readonly Conv2d stem;
+    private readonly BatchNorm2d stemBn;
+    private readonly Module<Tensor, Tensor> block;
+    private readonly Linear fc;
+
+    public PlainCnn(int width, int classes) : base(nameof(PlainCnn))
+    {
+        stem = Conv2d(3, width, 3, padding: 1, bias: false);
+        stemBn = BatchNorm2d(width);
+        block = new BasicBlock(width, 2 * width, 2);
+        fc = Linear(2 * width, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = functional.relu(stemBn.forward(stem.forward(input)));
+        x = block.forward(x);
+        return fc.forward(x.mean([2L, 3L]));
+    }
+}
+
+/// <summary><see cref="PlainCnn"/> with the pruning declared once, on a derived class: its forward is the base's.</summary>
+[Prune(Granularity.Filter, 0.5)]
+public sealed partial class DerivedCnn : PlainCnn
+{
+    public DerivedCnn(int width, int classes) : base(width, classes)
+    {
+    }
+}
