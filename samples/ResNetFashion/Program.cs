@@ -32,7 +32,7 @@ catch (DatasetException exception)
 
 using var data = FashionData.From(trainSet, testSet, settings);
 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-    "[bold]Fashion-MNIST[/] from {0}: training on {1:N0} of {2:N0} images, testing on {3:N0}. ResNet of width {4} ({4}/{5}/{6} channels, {7} blocks per stage); {8} dense epochs, {9} pruning epoch(s) per model, batch {10}; training on {11} threads.{12}",
+    "[bold]Fashion-MNIST[/] from {0}: training on {1:N0} of {2:N0} images, testing on {3:N0}. ResNet of width {4} ({4}/{5}/{6} channels, {7} blocks per stage); {8} dense epochs, then {9} epoch(s) of fine-tuning for each pruned model and for the dense baseline, batch {10}; training on {11} threads.{12}",
     Markup.Escape(options.DataDirectory), data.TrainImages.shape[0], trainSet.Count, data.TestImages.shape[0], settings.Width, settings.Width * 2, settings.Width * 4,
     settings.BlocksPerStage, settings.DenseEpochs, settings.PruneEpochs, settings.BatchSize, get_num_threads(), options.Long ? string.Empty : " (the short run: --long for all images)");
 foreach (var type in Experiment.PrunedModels)
@@ -51,7 +51,7 @@ AnsiConsole.Progress()
 
 AnsiConsole.Write(ResultTables.Summary(result));
 AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-    "Latency: median of {0} forward passes after {1} warm-up passes, eval mode, no_grad, on {2} torch thread(s); {3}.",
+    "MMAC: millions of multiply-accumulates of one image's forward pass in the convolutions and the classifier. Latency: median of {0} forward passes after {1} warm-up passes, eval mode, no_grad, on {2} torch thread(s); {3}.",
     settings.LatencyRuns, settings.LatencyWarmup, settings.LatencyThreads, Markup.Escape(LoadWhileMeasuring(result)));
 
 var outputsMatch = true;
@@ -60,7 +60,7 @@ foreach (var run in result.Pruned)
     AnsiConsole.WriteLine();
     var expected = Math.Round(0.5 * run.Filters, MidpointRounding.ToEven);
     AnsiConsole.MarkupLine(CultureInfo.InvariantCulture,
-        "[bold]{0}[/]: the masks remove {1} of the {2} filters of its {3} pruned layers ({4:P1}; the global target is round(50 % × {2}) = {5}), {6:P1} of their weights; {7} mask updates.",
+        "[bold]{0}[/]: the masks remove {1} of the {2} filters of its {3} pruned layers ({4:P1}; the global target is round(50 % × {2}) = {5}), {6:P1} of their weights; {7} layer mask updates.",
         run.Name, run.PrunedFilters, run.Filters, run.Sparsity.Layers.Count, run.PrunedFilters / (double)run.Filters, expected, run.Sparsity.OverallSparsity, run.MaskUpdates);
     AnsiConsole.Write(ResultTables.Compaction(run));
     foreach (var note in run.Compaction.Notes) AnsiConsole.MarkupLine("  [grey]•[/] {0}", Markup.Escape(note));

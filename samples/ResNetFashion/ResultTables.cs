@@ -17,7 +17,7 @@ internal static class ResultTables
         var table = new Table().Title("[bold]ResNet on Fashion-MNIST: before pruning, after masking, after compaction[/]");
         table.AddColumn("model");
         table.AddColumn("stage");
-        foreach (var header in new[] { "parameters", "non-zero", "test accuracy", "vs dense", "batch 1 (ms)", "batch 64 (ms)" })
+        foreach (var header in new[] { "parameters", "non-zero", "MMAC / image", "test accuracy", "vs dense", "batch 1 (ms)", "batch 64 (ms)" })
         {
             table.AddColumn(new TableColumn(header).RightAligned());
         }
@@ -70,6 +70,7 @@ internal static class ResultTables
         measurement.Stage,
         measurement.Parameters.ToString("N0", Invariant),
         measurement.NonZeroParameters.ToString("N0", Invariant),
+        (measurement.MultiplyAccumulates / 1e6).ToString("F2", Invariant),
         measurement.Accuracy.ToString("P2", Invariant),
         ReferenceEquals(measurement, dense) ? string.Empty : ((measurement.Accuracy - dense.Accuracy) * 100).ToString("+0.00' pt';-0.00' pt'", Invariant),
         Milliseconds(measurement.Latency.Batch1Milliseconds, dense.Latency.Batch1Milliseconds, ReferenceEquals(measurement, dense)),

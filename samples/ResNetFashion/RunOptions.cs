@@ -9,8 +9,9 @@ internal sealed record RunOptions(bool Long, string DataDirectory, ExperimentSet
 {
     private const string Usage = """
         Usage: ResNetFashion [--long] [--data DIR] [--latency-threads N]
-          --long                all 60,000 training images, 3 dense epochs and 2 pruning epochs per model (default:
-                                12,000 images, 2 dense epochs and 1 pruning epoch per model, a few minutes on 2 cores)
+          --long                all 60,000 training images, 3 dense epochs, then 2 of fine-tuning per model (default:
+                                12,000 images, 2 dense epochs, then 1 epoch of fine-tuning per pruned model and for the
+                                dense baseline: a few minutes on 2 cores)
           --data DIR            the directory with the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist,
                                 where the Debian package dataset-fashion-mnist installs them)
           --latency-threads N   torch threads while latency is measured (default 1: one core, the steadiest figure on a

@@ -70,6 +70,8 @@ public sealed class ResNetFashionTests(ITestOutputHelper output)
             Assert.Equal(run.Compaction.ParametersBefore, run.Masked.Parameters);
             Assert.Equal(run.Compaction.ParametersAfter, run.Compacted.Parameters);
             Assert.True(run.Compacted.Parameters < run.Masked.Parameters, $"{run.Name}: Compact() removed no parameter");
+            Assert.Equal(result.Dense.MultiplyAccumulates, run.Masked.MultiplyAccumulates);
+            Assert.True(run.Compacted.MultiplyAccumulates < run.Masked.MultiplyAccumulates, $"{run.Name}: Compact() removed no work");
         }
     }
 
@@ -104,6 +106,19 @@ public sealed class ResNetFashionTests(ITestOutputHelper output)
             Assert.Equal(conv1.ShapeBefore[0] - pruned, conv1.ShapeAfter[0]);
             Assert.Equal(conv1.ShapeAfter[0], conv2.ShapeAfter[1]);
         }
+    }
+
+    /// <summary>The dense width-4 model's work, counted by hand: each convolution's weights at 28×28 (stem, layer1), 14×14 (layer2) or 7×7 (layer3), and the classifier.</summary>
+    [Fact]
+    public void Multiply_accumulates_count_each_weight_once_per_output_position()
+    {
+        using var model = new ResNet(4, 1, 10);
+        const long Expected = ((4 * 1 * 9) + (2 * 4 * 4 * 9)) * 28 * 28
+            + ((8 * 4 * 9) + (8 * 8 * 9) + (8 * 4)) * 14 * 14
+            + ((16 * 8 * 9) + (16 * 16 * 9) + (16 * 8)) * 7 * 7
+            + (10 * 16);
+        Assert.Equal(Expected, Experiment.MultiplyAccumulates(model));
+        Assert.Equal(Expected, Result.Value.Dense.MultiplyAccumulates);
     }
 
     [Fact]
