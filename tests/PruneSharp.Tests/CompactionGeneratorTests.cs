@@ -191,6 +191,67 @@ public sealed class CompactionGeneratorTests
 
     /// <summary>Nested in a static class; its grouped conv blocks every group it touches.</summary>
     [Fact]
+    public void A_pruned_class_inherits_the_forward_and_the_blocks_of_its_base_class()
+    {
+        var (spec, flow) = Plan(CompactionTreeModels, "TreeSamples.DerivedCnn");
+
+        // The derived class's program is the base's forward; the block the base builds has its own.
+        Assert.Equal(["TreeSamples.DerivedCnn", "TreeSamples.BasicBlock"], spec.Programs.Select(program => program.TypeName));
+        Assert.DoesNotContain(spec.Programs[0].Ops, op => op.Kind == generator::PruneSharp.Compaction.FlowOpKind.Opaque);
+        Assert.Equal(
+            ["stem → block.conv1, block.downsample.0 | stemBn", "block.conv1 → block.conv2 | block.bn1", "block.conv2, block.downsample.0 → fc | block.bn2, block.downsample.1"],
+            Groups(flow));
+    }
+
+    [Fact]
+    public void A_forward_that_reassigns_or_adds_to_its_parameter_is_followed()
+    {
+        var (spec, flow) = Plan(CompactionTreeModels, "TreeSamples.ReassigningResNet");
+
+        Assert.All(spec.Programs, program => Assert.DoesNotContain(program.Ops, op => op.Kind == generator::PruneSharp.Compaction.FlowOpKind.Opaque));
+        Assert.Equal(
+            [
+                "conv1, layer1.0.conv2 → layer1.0.conv1, layer1.1.downsample.0, layer1.1.conv1 | bn1, layer1.0.bn2",
+                "layer1.0.conv1 → layer1.0.conv2 | layer1.0.bn1",
+                "layer1.1.downsample.0, layer1.1.conv2 → fc | layer1.1.downsample.1, layer1.1.bn2",
+                "layer1.1.conv1 → layer1.1.conv2 | layer1.1.bn1",
+            ],
+            Groups(flow));
+    }
+
+    /// <summary>
+    /// After an in-place call on forward's parameter, the parameter holds the result: an add_ the sum, an unfollowed
+    /// in-place call an unknown value, so the layer reading it afterwards is blocked rather than read as before.
+    /// </summary>
+    [Fact]
+    public void In_place_calls_on_the_parameter_change_what_it_holds()
+    {
+        var (_, flow) = Plan(TestSources.Usings + """
+            [Prune(Granularity.Filter, 0.5)]
+            public sealed partial class Model : Module<Tensor, Tensor>
+            {
+                private readonly Conv2d a = Conv2d(8, 8, 3, padding: 1);
+                private readonly Conv2d b = Conv2d(8, 8, 3, padding: 1);
+                private readonly Conv2d c = Conv2d(8, 8, 3, padding: 1);
+                private readonly Conv2d d = Conv2d(8, 8, 3, padding: 1);
+                private readonly Conv2d e = Conv2d(8, 4, 3, padding: 1);
+                public Model() : base("m") => RegisterComponents();
+                public override Tensor forward(Tensor x)
+                {
+                    var y = b.forward(a.forward(x));
+                    x = c.forward(y);
+                    x.add_(d.forward(y));
+                    x.sigmoid_();
+                    return e.forward(x);
+                }
+            }
+            """, "Model");
+
+        // a → b; b → c, d; c and d are added (one group), but sigmoid_ changes x in place, so e reads an unknown value.
+        Assert.Equal(["a → b", "b → c, d"], Groups(flow));
+    }
+
+    [Fact]
     public void Nested_model_with_no_group_to_shrink() => VerifyGenerated(TestSources.Nested);
 
     [Fact]

@@ -107,10 +107,34 @@ public sealed class CompactionTests
         var removedByBoth = stemRemoved.Intersect(branchRemoved).Count();
         Assert.True(removedByBoth < 8, "the two masks should differ for this test to mean anything");
 
-        CompactKeepingOutputs(model, randn(4, 3, 16, 16), model.Compact);
+        var report = CompactKeepingOutputs(model, randn(4, 3, 16, 16), model.Compact);
         Assert.Equal(16 - removedByBoth, model.stem.out_channels);
         Assert.Equal(16 - removedByBoth, model.blockConv2.out_channels);
         Assert.Equal(16 - removedByBoth, model.stemBn.num_features);
+
+        // The report says, for each of the two, how many of its pruned filters stay and why.
+        const string Coupled = "(a residual addition, a depthwise convolution or a layer called twice), and a coupled channel goes only where every one of their masks removes it too";
+        Assert.Contains($"'stem' keeps {stemRemoved.Count - removedByBoth} of its {stemRemoved.Count} pruned output channels: forward couples them with the output channels of 'blockConv2' {Coupled}", report.Notes);
+        Assert.Contains($"'blockConv2' keeps {branchRemoved.Count - removedByBoth} of its {branchRemoved.Count} pruned output channels: forward couples them with the output channels of 'stem' {Coupled}", report.Notes);
+        Assert.Contains(report.Notes, note => note.StartsWith("'stem' keeps", StringComparison.Ordinal) && report.ToString().Contains(note, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Residual_group_with_an_unmasked_branch_keeps_every_channel_and_the_report_names_the_unmasked_layer()
+    {
+        manual_seed(6);
+        using var model = new ResidualNet();
+        RandomizeBatchNorms(model);
+        model.eval();
+        var branch = model.PrunedLayers.Single(layer => layer.Name == "blockConv2");
+        branch.UpdateMask(0.5);
+        branch.ApplyMask();
+        model.ZeroPrunedChannels();
+
+        var report = CompactKeepingOutputs(model, randn(4, 3, 16, 16), model.Compact);
+        Assert.Equal(16, model.stem.out_channels);
+        Assert.Equal(16, model.blockConv2.out_channels);
+        Assert.Contains("'blockConv2' keeps 8 of its 8 pruned output channels: forward couples them with the output channels of 'stem', and 'stem' has no mask, so none of these channels goes", report.Notes);
     }
 
     /// <summary>classifier's mask removes 16 of its 32 input neurons; hidden, unpruned, loses the 16 outputs nothing reads: (16·20 + 16) + (10·16 + 10).</summary>

@@ -284,3 +284,100 @@ public sealed partial class ModuleListCnn : Module<Tensor, Tensor>
         return fc.forward(x.mean([2L, 3L]));
     }
 }
+
+/// <summary>
+/// A model class as its author wrote it, without <c>[Prune]</c>: a stem, a block, a classifier. <see cref="DerivedCnn"/>
+/// declares the pruning in a class that derives from it and inherits its layers and its forward.
+/// </summary>
+public class PlainCnn : Module<Tensor, Tensor>
+{
+    private readonly Conv2d stem;
+    private readonly BatchNorm2d stemBn;
+    private readonly Module<Tensor, Tensor> block;
+    private readonly Linear fc;
+
+    public PlainCnn(int width, int classes) : base(nameof(PlainCnn))
+    {
+        stem = Conv2d(3, width, 3, padding: 1, bias: false);
+        stemBn = BatchNorm2d(width);
+        block = new BasicBlock(width, 2 * width, 2);
+        fc = Linear(2 * width, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var x = functional.relu(stemBn.forward(stem.forward(input)));
+        x = block.forward(x);
+        return fc.forward(x.mean([2L, 3L]));
+    }
+}
+
+/// <summary><see cref="PlainCnn"/> with the pruning declared once, on a derived class: its forward is the base's.</summary>
+[Prune(Granularity.Filter, 0.5)]
+public sealed partial class DerivedCnn : PlainCnn
+{
+    public DerivedCnn(int width, int classes) : base(width, classes)
+    {
+    }
+}
+
+/// <summary>ResNet's basic block as torchvision writes forward: the parameter <c>x</c> reassigned, then added to in place.</summary>
+public sealed class ReassigningBlock : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Conv2d conv2;
+    private readonly BatchNorm2d bn2;
+    private readonly Module<Tensor, Tensor>? downsample;
+
+    public ReassigningBlock(int inPlanes, int planes, int stride) : base(nameof(ReassigningBlock))
+    {
+        conv1 = Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
+        bn1 = BatchNorm2d(planes);
+        conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
+        bn2 = BatchNorm2d(planes);
+        if (stride != 1 || inPlanes != planes)
+        {
+            downsample = Sequential(Conv2d(inPlanes, planes, 1, stride: stride, bias: false), BatchNorm2d(planes));
+        }
+
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var identity = downsample is null ? x : downsample.forward(x);
+        x = functional.relu(bn1.forward(conv1.forward(x)));
+        x = bn2.forward(conv2.forward(x));
+        x.add_(identity);
+        return x.relu_();
+    }
+}
+
+/// <summary>A small ResNet whose forward reassigns its parameter at every step (<c>x = layer1.forward(x)</c>), as torchvision's does.</summary>
+[Prune(Granularity.Filter, 0.5)]
+public sealed partial class ReassigningResNet : Module<Tensor, Tensor>
+{
+    private readonly Conv2d conv1;
+    private readonly BatchNorm2d bn1;
+    private readonly Sequential layer1;
+    private readonly Linear fc;
+
+    public ReassigningResNet(int width, int classes) : base(nameof(ReassigningResNet))
+    {
+        conv1 = Conv2d(3, width, 3, padding: 1, bias: false);
+        bn1 = BatchNorm2d(width);
+        layer1 = Sequential(new ReassigningBlock(width, width, 1), new ReassigningBlock(width, 2 * width, 2));
+        fc = Linear(2 * width, classes);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        x = functional.relu(bn1.forward(conv1.forward(x)));
+        x = layer1.forward(x);
+        x = x.mean([2L, 3L]);
+        return fc.forward(x);
+    }
+}

@@ -94,6 +94,46 @@ public sealed class CompactionTreeTests
     }
 
     /// <summary>
+    /// A [Prune] class deriving from a model class without one inherits its forward: Compact() follows the base's
+    /// forward and the blocks the base builds, as it would on the base's own class.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Dtypes))]
+    public void A_pruned_class_that_inherits_forward_compacts_to_half_width(ScalarType dtype)
+    {
+        manual_seed(17);
+        using var model = new DerivedCnn(8, 10);
+        Prepare(model, dtype, computeMasks: () => { }, applyMasks: () => { }, model.ZeroPrunedChannels);   // every layer gets Prepare's mask
+        using var halfWidth = new DerivedCnn(4, 10);
+
+        var report = CompactionTests.CompactKeepingOutputs(model, randn(2, 3, 16, 16, dtype: dtype), model.Compact);
+        Assert.Equal(CompactionTests.ParameterCount(halfWidth), CompactionTests.ParameterCount(model));
+        Assert.Contains(report.Layers, layer => layer is { Name: "stem", Shrunk: true } && layer.ShapeAfter.SequenceEqual([4L, 3, 3, 3]));
+        Assert.Contains(report.Layers, layer => layer is { Name: "block.downsample.0", Shrunk: true });
+        Assert.DoesNotContain(report.Notes, note => note.Contains("forward", StringComparison.Ordinal) && !note.StartsWith("'fc'", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// torchvision's forward reassigns its parameter (<c>x = conv1.forward(x)</c>) and adds to it in place: the stem and
+    /// the residual stream it feeds are followed (they were opaque before), so with agreeing masks they shrink too.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Dtypes))]
+    public void A_forward_that_reassigns_its_parameter_compacts_to_half_width(ScalarType dtype)
+    {
+        manual_seed(18);
+        using var model = new ReassigningResNet(8, 10);
+        Prepare(model, dtype, computeMasks: () => { }, applyMasks: () => { }, model.ZeroPrunedChannels);   // every layer gets Prepare's mask
+        using var halfWidth = new ReassigningResNet(4, 10);
+
+        var report = CompactionTests.CompactKeepingOutputs(model, randn(2, 3, 16, 16, dtype: dtype), model.Compact);
+        Assert.Equal(CompactionTests.ParameterCount(halfWidth), CompactionTests.ParameterCount(model));
+        Assert.Contains(report.Layers, layer => layer is { Name: "conv1", Shrunk: true } && layer.ShapeAfter.SequenceEqual([4L, 3, 3, 3]));
+        Assert.Contains(report.Layers, layer => layer is { Name: "layer1.0.conv2", Shrunk: true } && layer.ShapeAfter.SequenceEqual([4L, 4, 3, 3]));
+        Assert.Empty(report.Notes);
+    }
+
+    /// <summary>
     /// Only the feed-forward hidden units shrink: the model dimension is coupled with the attention (matmul and softmax
     /// are not followed), the LayerNorms (which normalize over it) and the residual additions; attention heads are not
     /// compacted.

@@ -28,6 +28,20 @@ public sealed class DatasetTests : IDisposable
     }
 
     [Fact]
+    public void Tensors_are_the_first_images_normalized_and_their_labels()
+    {
+        var set = new ImageSet([0, 255, 51, 102, 0, 0, 0, 0, 255, 255, 255, 255], [7, 2, 5], 2, 2);
+
+        using var images = FashionMnistTensors.Images(set, 2);
+        using var labels = FashionMnistTensors.Labels(set, 5);   // more than the set has: all of them
+
+        Assert.Equal([2L, 1, 2, 2], images.shape);
+        float Normalized(byte pixel) => (pixel / 255f - FashionMnistTensors.Mean) / FashionMnistTensors.Std;
+        Assert.Equal(new[] { Normalized(0), Normalized(255), Normalized(51), Normalized(102), Normalized(0), Normalized(0), Normalized(0), Normalized(0) }, images.data<float>().ToArray());
+        Assert.Equal([7L, 2, 5], labels.data<long>().ToArray());
+    }
+
+    [Fact]
     public void A_missing_file_is_an_error_naming_its_path_and_the_package()
     {
         Write("train-labels-idx1-ubyte", Idx(0x801, [1], [1]), gzip: true);

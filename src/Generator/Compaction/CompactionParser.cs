@@ -90,30 +90,44 @@ internal static class CompactionParser
             if (candidate is INamedTypeSymbol { TypeKind: TypeKind.Class, IsGenericType: false } named && named.DeclaringSyntaxReferences.Length > 0 && ForwardCompiler.IsModuleType(named)) found.Add(named);
         }
 
-        foreach (var member in type.GetMembers())
+        // The class and the classes of this compilation it derives from: an inherited forward reads their members.
+        foreach (var declared in SourceTypes(type))
         {
-            if (GeneratedCode.IsDeclaredOnlyInGeneratedCode(member, cancellationToken)) continue;
-            Consider((member as IFieldSymbol)?.Type ?? (member as IPropertySymbol)?.Type);
-        }
-
-        foreach (var reference in type.DeclaringSyntaxReferences)
-        {
-            // Generated code is not the user's (GeneratedCode): the analyzer sees it, the generator does not.
-            if (GeneratedCode.IsGenerated(reference.SyntaxTree, cancellationToken)) continue;
-            var declaration = reference.GetSyntax(cancellationToken);
-            var model = semanticModels.For(declaration.SyntaxTree);
-            foreach (var creation in declaration.DescendantNodes().OfType<ObjectCreationExpressionSyntax>())
+            foreach (var member in declared.GetMembers())
             {
-                Consider(model.GetTypeInfo(creation, cancellationToken).Type);
+                if (GeneratedCode.IsDeclaredOnlyInGeneratedCode(member, cancellationToken)) continue;
+                Consider((member as IFieldSymbol)?.Type ?? (member as IPropertySymbol)?.Type);
+            }
+
+            foreach (var reference in declared.DeclaringSyntaxReferences)
+            {
+                // Generated code is not the user's (GeneratedCode): the analyzer sees it, the generator does not.
+                if (GeneratedCode.IsGenerated(reference.SyntaxTree, cancellationToken)) continue;
+                var declaration = reference.GetSyntax(cancellationToken);
+                var model = semanticModels.For(declaration.SyntaxTree);
+                foreach (var creation in declaration.DescendantNodes().OfType<ObjectCreationExpressionSyntax>())
+                {
+                    Consider(model.GetTypeInfo(creation, cancellationToken).Type);
+                }
             }
         }
 
         return found;
     }
 
+    /// <summary>The class, then each base class whose source is in this compilation, most derived first.</summary>
+    private static IEnumerable<INamedTypeSymbol> SourceTypes(INamedTypeSymbol type)
+    {
+        for (var current = type; current is not null && current.DeclaringSyntaxReferences.Length > 0; current = current.BaseType)
+        {
+            yield return current;
+        }
+    }
+
     private static (IMethodBodyOperation? Body, IParameterSymbol? Input) FindForward(INamedTypeSymbol type, INamedTypeSymbol tensorType, SemanticModels semanticModels, CancellationToken cancellationToken)
     {
-        foreach (var method in type.GetMembers("forward").OfType<IMethodSymbol>())
+        // The most derived forward with a body: the class's own, or the one it inherits from a base class of this compilation.
+        foreach (var method in SourceTypes(type).SelectMany(declared => declared.GetMembers("forward")).OfType<IMethodSymbol>())
         {
             if (method.IsStatic || method.Parameters.Length != 1 || !IsOrDerives(method.Parameters[0].Type, tensorType)) continue;
             foreach (var reference in method.DeclaringSyntaxReferences)

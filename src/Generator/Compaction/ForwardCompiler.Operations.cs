@@ -30,10 +30,7 @@ internal sealed partial class ForwardCompiler
         "contiguous", "clone", "detach", "alias", "MoveToOuterDisposeScope", "DetachFromDisposeScope",
     };
 
-    private bool IsTracked(IOperation operation) =>
-        TryGetMember(operation, out _) ||
-        (operation is ILocalReferenceOperation local && IsTensor(local.Type)) ||
-        (operation is IParameterReferenceOperation parameter && SymbolEqualityComparer.Default.Equals(parameter.Parameter, _input));
+    private bool IsTracked(IOperation operation) => TryGetMember(operation, out _) || TryGetVariable(operation, out _);
 
     private int Eval(IOperation operation)
     {
@@ -44,16 +41,14 @@ internal sealed partial class ForwardCompiler
                 return Eval(conversion.Operand);
             case IParenthesizedOperation parenthesized:
                 return Eval(parenthesized.Operand);
-            case IParameterReferenceOperation parameter when SymbolEqualityComparer.Default.Equals(parameter.Parameter, _input):
-                return 0;
-            case ILocalReferenceOperation local when _locals.TryGetValue(local.Local, out var value):
+            case IParameterReferenceOperation or ILocalReferenceOperation when TryGetVariable(operation, out var variable) && _locals.TryGetValue(variable, out var value):
                 return value;
             case IInvocationOperation invocation:
                 return EvalInvocation(invocation);
             case IBinaryOperation binary:
                 return EvalBinary(binary);
-            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when IsTensor(local.Type):
-                return _locals[local.Local] = Eval(assignment.Value);
+            case ISimpleAssignmentOperation assignment when TryGetVariable(assignment.Target, out var target):
+                return _locals[target] = Eval(assignment.Value);
             case IConditionalOperation { WhenFalse: { } whenFalse } conditional when MemberNullCheck(conditional.Condition) is { } check:
             {
                 var joined = NewRegister();
@@ -122,8 +117,8 @@ internal sealed partial class ForwardCompiler
             {
                 var result = Sum(invocation, receiver, tensorArguments[0].Value);
 
-                // add_ changes its receiver: a local that held it now holds the sum.
-                if (name == "add_" && Unparenthesized(receiver) is ILocalReferenceOperation local) _locals[local.Local] = result;
+                // add_ changes its receiver: a variable that held it now holds the sum.
+                if (name == "add_" && TryGetVariable(Unparenthesized(receiver), out var changed)) _locals[changed] = result;
                 return result;
             }
 
@@ -252,12 +247,29 @@ internal sealed partial class ForwardCompiler
         return Emit(new FlowOp(FlowOpKind.ReduceSpatial, NewRegister(), Eval(receiver), KeepDim: keepDim, Site: Site(invocation)));
     }
 
-    /// <summary>An unfollowed method of a tensor local whose name ends in <c>_</c> changes the local: it holds the unknown result after.</summary>
+    /// <summary>An unfollowed method of a tensor variable whose name ends in <c>_</c> changes the variable: it holds the unknown result after.</summary>
     private int OpaqueInPlace(IInvocationOperation invocation, IOperation receiver)
     {
         var result = Opaque(invocation);
-        if (invocation.TargetMethod.Name.EndsWith("_", StringComparison.Ordinal) && Unparenthesized(receiver) is ILocalReferenceOperation local) _locals[local.Local] = result;
+        if (invocation.TargetMethod.Name.EndsWith("_", StringComparison.Ordinal) && TryGetVariable(Unparenthesized(receiver), out var changed)) _locals[changed] = result;
         return result;
+    }
+
+    /// <summary>A tensor variable the program tracks: a tensor local, or forward's input parameter.</summary>
+    private bool TryGetVariable(IOperation operation, out ISymbol variable)
+    {
+        switch (operation)
+        {
+            case ILocalReferenceOperation local when IsTensor(local.Type):
+                variable = local.Local;
+                return true;
+            case IParameterReferenceOperation parameter when SymbolEqualityComparer.Default.Equals(parameter.Parameter, _input):
+                variable = parameter.Parameter;
+                return true;
+            default:
+                variable = null!;
+                return false;
+        }
     }
 
     private int Opaque(IOperation operation) =>

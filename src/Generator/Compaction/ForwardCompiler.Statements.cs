@@ -51,16 +51,16 @@ internal sealed partial class ForwardCompiler
         }
     }
 
-    /// <summary><c>if (member is not null) ... else ...</c>: each branch compiled on its own; the locals they assign are joined.</summary>
+    /// <summary><c>if (member is not null) ... else ...</c>: each branch compiled on its own; the variables they assign are joined.</summary>
     private void VisitIfPresent(FlowOpKind kind, string member, IOperation? whenPresent, IOperation? whenAbsent)
     {
         var outer = _ops;
-        var before = new Dictionary<ILocalSymbol, int>(_locals, SymbolEqualityComparer.Default);
+        var before = new Dictionary<ISymbol, int>(_locals, SymbolEqualityComparer.Default);
 
         _ops = [];
         VisitStatement(whenPresent);
         var thenOps = _ops;
-        var thenLocals = new Dictionary<ILocalSymbol, int>(_locals, SymbolEqualityComparer.Default);
+        var thenLocals = new Dictionary<ISymbol, int>(_locals, SymbolEqualityComparer.Default);
 
         _locals.Clear();
         foreach (var pair in before) _locals[pair.Key] = pair.Value;
@@ -68,7 +68,7 @@ internal sealed partial class ForwardCompiler
         VisitStatement(whenAbsent);
         var elseOps = _ops;
 
-        foreach (var local in thenLocals.Keys.Union(_locals.Keys, SymbolEqualityComparer.Default).Cast<ILocalSymbol>().ToList())
+        foreach (var local in thenLocals.Keys.Union(_locals.Keys, SymbolEqualityComparer.Default).ToList())
         {
             var inThen = thenLocals.TryGetValue(local, out var thenRegister) ? thenRegister : -1;
             var inElse = _locals.TryGetValue(local, out var elseRegister) ? elseRegister : -1;
@@ -83,16 +83,16 @@ internal sealed partial class ForwardCompiler
         Emit(new FlowOp(kind, -1, -1, Member: member, Then: new FlowList<FlowOp>(thenOps), Else: new FlowList<FlowOp>(elseOps)));
     }
 
-    /// <summary><c>foreach (var layer in member) x = layer.forward(x);</c> (or <c>call</c>), x a tensor local: a chain through the member's modules.</summary>
-    private (string Member, ILocalSymbol Local)? ChainLoop(IForEachLoopOperation loop)
+    /// <summary><c>foreach (var layer in member) x = layer.forward(x);</c> (or <c>call</c>), x a tensor local or forward's input: a chain through the member's modules.</summary>
+    private (string Member, ISymbol Local)? ChainLoop(IForEachLoopOperation loop)
     {
         if (!TryGetMember(loop.Collection, out var member) || loop.Locals.Length != 1) return null;
         var body = loop.Body is IBlockOperation { Operations.Length: 1 } block ? block.Operations[0] : loop.Body;
-        if (body is not IExpressionStatementOperation { Operation: ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Value: var value } }) return null;
+        if (body is not IExpressionStatementOperation { Operation: ISimpleAssignmentOperation { Target: var assigned, Value: var value } } || !TryGetVariable(assigned, out var target)) return null;
         if (Unparenthesized(value) is not IInvocationOperation { TargetMethod.Name: "forward" or "call", Instance: { } instance, Arguments.Length: 1 } call) return null;
         if (Unparenthesized(instance) is not ILocalReferenceOperation element || !SymbolEqualityComparer.Default.Equals(element.Local, loop.Locals[0])) return null;
-        if (Unparenthesized(call.Arguments[0].Value) is not ILocalReferenceOperation argument || !SymbolEqualityComparer.Default.Equals(argument.Local, target.Local)) return null;
-        return _locals.ContainsKey(target.Local) ? (member, target.Local) : null;
+        if (!TryGetVariable(Unparenthesized(call.Arguments[0].Value), out var argument) || !SymbolEqualityComparer.Default.Equals(argument, target)) return null;
+        return _locals.ContainsKey(target) ? (member, target) : null;
     }
 
     /// <summary><c>flag</c> or <c>!flag</c> on a bool field or property of this class.</summary>
@@ -154,18 +154,17 @@ internal sealed partial class ForwardCompiler
         }
     }
 
-    /// <summary>A statement that is not followed: everything it touches is blocked, and every tensor local it assigns becomes unknown.</summary>
+    /// <summary>A statement that is not followed: everything it touches is blocked, and every tensor variable it assigns becomes unknown.</summary>
     private void OpaqueStatement(IOperation statement)
     {
         var firstToken = statement.Syntax.GetFirstToken();
-        var assignedLocals = statement.Descendants().OfType<IAssignmentOperation>()
-            .Select(assignment => assignment.Target)
-            .OfType<ILocalReferenceOperation>()
-            .Where(local => IsTensor(local.Type))
-            .Select(local => local.Local)
-            .ToList();
+        var assignedLocals = new List<ISymbol>();
+        foreach (var assignment in statement.Descendants().OfType<IAssignmentOperation>())
+        {
+            if (TryGetVariable(assignment.Target, out var variable)) assignedLocals.Add(variable);
+        }
 
-        // A local the statement may or may not reassign can leave it holding its old value: that value escapes too.
+        // A variable the statement may or may not reassign can leave it holding its old value: that value escapes too.
         var inputs = new List<int>();
         foreach (var local in assignedLocals)
         {

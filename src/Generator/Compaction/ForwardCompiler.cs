@@ -22,7 +22,9 @@ internal sealed partial class ForwardCompiler
     private readonly INamedTypeSymbol _tensorType;
     private readonly INamedTypeSymbol? _moduleType;
     private readonly CancellationToken _cancellationToken;
-    private readonly Dictionary<ILocalSymbol, int> _locals = new(SymbolEqualityComparer.Default);
+    // The register each tensor variable holds now: the tensor locals, and forward's input parameter, which code like
+    // torchvision's reassigns (x = conv1.forward(x)).
+    private readonly Dictionary<ISymbol, int> _locals = new(SymbolEqualityComparer.Default);
     private readonly List<Location> _sites = [];
     private List<FlowOp> _ops = [];
     private IParameterSymbol? _input;
@@ -44,6 +46,7 @@ internal sealed partial class ForwardCompiler
     {
         if (forwardBody is null || input is null) return null;
         var compiler = new ForwardCompiler(type, tensorType, type.ContainingAssembly is null ? null : FindModuleBase(type), cancellationToken) { _input = input };
+        compiler._locals[input] = 0;
         compiler.VisitStatement(forwardBody.BlockBody ?? forwardBody.ExpressionBody);
         return new Result(new FlowClass(RuntimeName(type), compiler._registers, new FlowList<FlowOp>(compiler._ops)), compiler._sites);
     }

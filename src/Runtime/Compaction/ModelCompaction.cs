@@ -35,14 +35,17 @@ public static class ModelCompaction
 
         // Decide every group first (this reads the masks and checks sizes), then compute every new tensor, then commit:
         // an error leaves the model as it was.
-        var decided = new Dictionary<FlowGroup<nn.Module>, ChannelGroup>();
+        var shrinkable = new Dictionary<FlowGroup<nn.Module>, ChannelGroup>();
         foreach (var group in flow.Groups().Where(group => group.CanShrink))
         {
             var channels = new ChannelGroup(string.Join(" + ", group.Producers.Select(layer => host.Name(layer.Node))));
             foreach (var producer in group.Producers) channels.AddProducer(host.Name(producer.Node), producer.Node);
             foreach (var consumer in group.Consumers) channels.AddConsumer(host.Name(consumer.Node), consumer.Node);
-            if (channels.KeptChannels.Count < channels.Channels) decided[group] = channels;
+            _ = channels.KeptChannels;
+            shrinkable[group] = channels;
         }
+
+        var decided = shrinkable.Where(pair => pair.Value.KeptChannels.Count < pair.Value.Channels).ToDictionary(pair => pair.Key, pair => pair.Value);
 
         ChannelGroup? Decided(int space) => flow.GroupOf(space) is { } group && decided.TryGetValue(group, out var channels) ? channels : null;
 
@@ -55,10 +58,12 @@ public static class ModelCompaction
             edits.Add(LayerCompaction.Prepare(host.Name(layer.Node), layer.Node, outputs, inputs));
         }
 
+        // The notes read the masks as they are before the commit slices them.
+        var notes = Notes(host, flow, model, shrinkable);
         foreach (var edit in edits) edit.Commit();
 
         var layers = flow.Layers.Select((layer, index) => new CompactedLayer(host.Name(layer.Node), layer.Node.GetType().Name, shapesBefore[index], WeightShape(layer.Node))).ToList();
-        return new CompactionReport(layers, Notes(host, flow, model), parametersBefore, ParameterCount(model));
+        return new CompactionReport(layers, notes, parametersBefore, ParameterCount(model));
     }
 
     /// <summary>
@@ -125,16 +130,21 @@ public static class ModelCompaction
     }
 
     /// <summary>For every layer with a mask whose removed units stay: why.</summary>
-    private static List<string> Notes(ModuleTreeHost host, ChannelFlow<nn.Module> flow, nn.Module model)
+    private static List<string> Notes(ModuleTreeHost host, ChannelFlow<nn.Module> flow, nn.Module model, Dictionary<FlowGroup<nn.Module>, ChannelGroup> shrinkable)
     {
         var notes = new List<string>();
         var reached = new HashSet<nn.Module>(flow.Layers.Select(layer => layer.Node), ReferenceEqualityComparer<nn.Module>.Instance);
         foreach (var layer in flow.Layers.Where(layer => layer.IsProducer && ChannelGroup.MaskOf(layer.Node) is not null))
         {
-            if (flow.GroupOf(layer.OutputSpace) is { CanShrink: false } group)
+            var group = flow.GroupOf(layer.OutputSpace);
+            if (group is { CanShrink: false })
             {
                 var reason = group.Blockers.FirstOrDefault() is { } blocker ? Describe(blocker) : "no layer produces them";
                 notes.Add($"'{host.Name(layer.Node)}' keeps its output channels: {reason}");
+            }
+            else if (group is not null && shrinkable.TryGetValue(group, out var channels) && CoupledKeep(host, layer.Node, group, channels) is { } note)
+            {
+                notes.Add(note);
             }
         }
 
@@ -147,6 +157,40 @@ public static class ModelCompaction
         }
 
         return notes;
+    }
+
+    /// <summary>
+    /// A producer whose mask removes output channels that its group keeps: the other layers that produce the group's
+    /// channels (a residual addition, a depthwise convolution, a layer called twice) keep them, or have no mask.
+    /// </summary>
+    private static string? CoupledKeep(ModuleTreeHost host, nn.Module layer, FlowGroup<nn.Module> group, ChannelGroup channels)
+    {
+        var name = host.Name(layer);
+        var removed = ChannelGroup.RemovedOutputs(name, layer);
+        if (removed is null) return null;
+        var kept = new HashSet<long>(channels.KeptChannels);
+        var stay = Enumerable.Range(0, removed.Length).Where(channel => removed[channel] && kept.Contains(channel)).ToList();
+        if (stay.Count == 0) return null;
+
+        var others = group.Producers.Select(producer => producer.Node).Where(node => !ReferenceEquals(node, layer)).Distinct(ReferenceEqualityComparer<nn.Module>.Instance).ToList();
+        var othersRemoved = others.Select(other => ChannelGroup.RemovedOutputs(host.Name(other), other)).ToList();
+        var unmasked = others.Where((_, index) => othersRemoved[index] is null).Select(host.Name).ToList();
+        static string List(IEnumerable<string> names) => string.Join(", ", names.Select(other => $"'{other}'"));
+        string reason;
+        if (stay.All(channel => othersRemoved.All(flags => flags is not null && flags[channel])))
+        {
+            reason = "every channel of its group would go, and the first stays (it carries zeros) so that no layer is left without channels";
+        }
+        else if (unmasked.Count > 0)
+        {
+            reason = $"forward couples them with the output channels of {List(others.Select(host.Name))}, and {List(unmasked)} {(unmasked.Count == 1 ? "has" : "have")} no mask, so none of these channels goes";
+        }
+        else
+        {
+            reason = $"forward couples them with the output channels of {List(others.Select(host.Name))} (a residual addition, a depthwise convolution or a layer called twice), and a coupled channel goes only where every one of their masks removes it too";
+        }
+
+        return $"'{name}' keeps {stay.Count} of its {removed.Count(flag => flag)} pruned output channels: {reason}";
     }
 
     private static string Describe(FlowBlocker blocker) =>
