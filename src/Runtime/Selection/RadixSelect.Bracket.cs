@@ -15,9 +15,6 @@ internal static partial class RadixSelect
 {
     private const int SampleSize = 4096;
 
-    /// <summary>Bits per level of <see cref="NthCandidateKey"/>: 2,048 buckets, a histogram that stays in the L1 cache.</summary>
-    private const int LevelBits = 11;
-
     [ThreadStatic]
     private static uint[]? t_sample;
 
@@ -183,43 +180,5 @@ internal static partial class RadixSelect
         }
 
         return new BracketScan(zeros, below, count, nan);
-    }
-
-    /// <summary>
-    /// The key of rank <paramref name="rank"/> among the gathered <paramref name="keys"/> (all in [low, high]), how many
-    /// are smaller, and how many equal it: histograms of <see cref="LevelBits"/> bits of <c>key − low</c>, top bits first,
-    /// keeping after each level only the keys in the bucket that holds the rank (moved to the front of <paramref name="keys"/>).
-    /// </summary>
-    private static (uint Threshold, int Below, int AtThreshold) NthCandidateKey(Span<uint> keys, int rank, uint low, uint high)
-    {
-        Span<int> histogram = stackalloc int[1 << LevelBits];
-        var width = high - low;
-        var bits = width == 0 ? 0 : 32 - BitOperations.LeadingZeroCount(width);
-        var shift = Math.Max(bits - LevelBits, 0);
-        var levelMask = (1u << Math.Min(bits, LevelBits)) - 1;
-        var count = keys.Length;
-        var below = 0;
-        var offset = 0u;
-        while (true)
-        {
-            histogram.Clear();
-            for (var index = 0; index < count; index++) histogram[(int)(((keys[index] - low) >> shift) & levelMask)]++;
-            var (bucket, belowInLevel) = Find(histogram, rank);
-            rank -= belowInLevel;
-            below += belowInLevel;
-            offset |= (uint)bucket << shift;
-            if (shift == 0) return (low + offset, below, histogram[bucket]);
-
-            var kept = 0;
-            for (var index = 0; index < count; index++)
-            {
-                if ((((keys[index] - low) >> shift) & levelMask) == bucket) keys[kept++] = keys[index];
-            }
-
-            count = kept;
-            var next = Math.Max(shift - LevelBits, 0);
-            levelMask = (1u << (shift - next)) - 1;
-            shift = next;
-        }
     }
 }

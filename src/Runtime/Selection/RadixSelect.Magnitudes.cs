@@ -73,7 +73,7 @@ internal static partial class RadixSelect
             return TryFindThresholdByHistogram(values, existingMask, pruned, candidates, out threshold);
         }
 
-        var (key, belowInBracket, atThreshold) = NthCandidateKey(MemoryMarshal.Cast<int, uint>(candidates[..scan.Count]), rank - below, low, high);
+        var (key, belowInBracket, atThreshold) = HistogramSelect.Nth(MemoryMarshal.Cast<int, uint>(candidates[..scan.Count]), rank - below, low, high);
         threshold = new MagnitudeThreshold(key, pruned - below - belowInBracket, atThreshold);
         return true;
     }
@@ -117,7 +117,7 @@ internal static partial class RadixSelect
         }
 
         var low = (uint)digit << DigitBits;
-        var (thresholdKey, belowInDigit, atThreshold) = NthCandidateKey(MemoryMarshal.Cast<int, uint>(candidates[..count]), pruned - 1 - below, low, low | (Buckets - 1));
+        var (thresholdKey, belowInDigit, atThreshold) = HistogramSelect.Nth(MemoryMarshal.Cast<int, uint>(candidates[..count]), pruned - 1 - below, low, low | (Buckets - 1));
         threshold = new MagnitudeThreshold(thresholdKey, pruned - below - belowInDigit, atThreshold);
         return true;
     }

@@ -39,56 +39,10 @@ internal static class SampledSelect
         // thousand values, where introselect's swaps would mispredict a branch for every other one.
         var keys = MemoryMarshal.Cast<double, ulong>(candidates[..count]);
         for (var index = 0; index < keys.Length; index++) keys[index] = RadixSelect.Key(BitConverter.UInt64BitsToDouble(keys[index]));
-        var (key, underKey) = NthKey(keys, n - underLow, RadixSelect.Key(low), RadixSelect.Key(high));
+        var (key, underKey, _) = HistogramSelect.Nth(keys, n - underLow, RadixSelect.Key(low), RadixSelect.Key(high));
         nth = FromKey(key);
         below = underLow + underKey;
         return true;
-    }
-
-    /// <summary>Bits per histogram level: 2,048 buckets, which stay in the L1 cache.</summary>
-    private const int LevelBits = 11;
-
-    /// <summary>
-    /// The key of rank <paramref name="rank"/> among <paramref name="keys"/> (all in [low, high]) and how many are
-    /// smaller: histograms of <see cref="LevelBits"/> bits of <c>key − low</c>, top bits first, keeping after each level
-    /// the keys in the bucket that holds the rank (moved to the front of <paramref name="keys"/>).
-    /// </summary>
-    private static (ulong Key, int Below) NthKey(Span<ulong> keys, int rank, ulong low, ulong high)
-    {
-        Span<int> histogram = stackalloc int[1 << LevelBits];
-        var width = high - low;
-        var bits = width == 0 ? 0 : 64 - BitOperations.LeadingZeroCount(width);
-        var shift = Math.Max(bits - LevelBits, 0);
-        var levelMask = (1UL << Math.Min(bits, LevelBits)) - 1;
-        var count = keys.Length;
-        var below = 0;
-        var offset = 0UL;
-        while (true)
-        {
-            histogram.Clear();
-            for (var index = 0; index < count; index++) histogram[(int)(((keys[index] - low) >> shift) & levelMask)]++;
-            var bucket = 0;
-            while (rank >= histogram[bucket])
-            {
-                rank -= histogram[bucket];
-                below += histogram[bucket];
-                bucket++;
-            }
-
-            offset |= (ulong)bucket << shift;
-            if (shift == 0) return (low + offset, below);
-
-            var kept = 0;
-            for (var index = 0; index < count; index++)
-            {
-                if ((((keys[index] - low) >> shift) & levelMask) == (ulong)bucket) keys[kept++] = keys[index];
-            }
-
-            count = kept;
-            var next = Math.Max(shift - LevelBits, 0);
-            levelMask = (1UL << (shift - next)) - 1;
-            shift = next;
-        }
     }
 
     /// <summary>The double whose <see cref="RadixSelect.Key"/> is <paramref name="key"/> (+0 for the key of ±0).</summary>
