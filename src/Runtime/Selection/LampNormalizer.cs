@@ -27,7 +27,7 @@ internal sealed class LampNormalizer : IGlobalScoreNormalizer
     public void Normalize(PrunedLayer layer, Span<double> scores)
     {
         var invalid = Lamp.FirstInvalid(scores);
-        if (invalid >= 0) throw new PruningException(layer.Name, Lamp.InvalidScoreMessage(layer.Name, invalid, scores[invalid]));
+        if (invalid >= 0) throw new PruningException(layer.Name, Lamp.InvalidScoreMessage(invalid, scores[invalid]));
 
         // Lamp.Normalize reads every score (into its sort keys) before it writes one: in place is safe.
         Lamp.Normalize(layer.Name, scores, scores);
@@ -47,7 +47,7 @@ internal sealed class LampNormalizer : IGlobalScoreNormalizer
         if (invalid.any().item<bool>())
         {
             var group = invalid.nonzero()[0, 0].item<long>();
-            throw new PruningException(layer.Name, Lamp.InvalidScoreMessage(layer.Name, group, scores[group].item<double>()));
+            throw new PruningException(layer.Name, Lamp.InvalidScoreMessage(group, scores[group].item<double>()));
         }
 
         var (sorted, order) = scores.sort(0, descending: false, stable: true);

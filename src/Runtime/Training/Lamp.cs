@@ -49,7 +49,7 @@ public static class Lamp
         var invalid = FirstInvalid(scores);
         if (invalid >= 0)
         {
-            throw new ArgumentException(InvalidScoreMessage(layerName, invalid, scores[invalid]), nameof(scores));
+            throw new ArgumentException($"Layer '{layerName}': {InvalidScoreMessage(invalid, scores[invalid])}", nameof(scores));
         }
 
         if (scores.Length == 0) return;
@@ -106,9 +106,9 @@ public static class Lamp
         return -1;
     }
 
-    /// <summary>Why LAMP cannot normalize group <paramref name="group"/>'s <paramref name="score"/>, naming the layer: for every caller's error.</summary>
-    internal static string InvalidScoreMessage(string layerName, long group, double score) =>
-        $"Layer '{layerName}': group {group} scores {score.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; LAMP normalizes magnitudes, which are finite and not negative (or -Inf for a group a mask already prunes).";
+    /// <summary>Why LAMP cannot normalize group <paramref name="group"/>'s <paramref name="score"/>: every caller's error, after the layer's name.</summary>
+    internal static string InvalidScoreMessage(long group, double score) =>
+        $"group {group} scores {score.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; LAMP normalizes magnitudes, which are finite and not negative (or -Inf for a group a mask already prunes).";
 
     /// <summary>The LAMP scores of <paramref name="scores"/> (see <see cref="Normalize(string, ReadOnlySpan{double}, Span{double})"/>).</summary>
     /// <exception cref="ArgumentException">A score is NaN, negative or <c>+Inf</c>.</exception>
