@@ -77,6 +77,15 @@ public sealed class PruneAttribute : Attribute
     public PruningScope Scope { get; set; }
 
     /// <summary>
+    /// Under <see cref="PruningScope.Global"/>: how each layer's group scores are normalized before the one ranking.
+    /// <see cref="GlobalScoreNormalization.Lamp"/> gives each layer its own sparsity from its own distribution, so small
+    /// layers are not emptied first. Only on the class-level attribute that sets <c>Scope = PruningScope.Global</c>
+    /// (PRUNE044, PRUNE045); not with a criterion that can score below zero (PRUNE046). Default:
+    /// <see cref="GlobalScoreNormalization.None"/>.
+    /// </summary>
+    public GlobalScoreNormalization Normalization { get; set; }
+
+    /// <summary>
     /// When above 1, the number of kept groups is rounded to a multiple of it (hardware-friendly channel counts):
     /// <c>max(RoundTo, RoundTo × round-half-to-even(kept / RoundTo))</c>, and never more than every group.
     /// 0 or 1 keeps the count as it is.

@@ -62,6 +62,7 @@ internal static class DeclarationChecks
         CheckDefined(declaration.Reducer, PruneProperties.Reducer);
         CheckDefined(declaration.Scope, PruneProperties.Scope);
         CheckDefined(declaration.Schedule, PruneProperties.Schedule);
+        CheckDefined(declaration.Normalization, PruneProperties.Normalization);
         void CheckDefined<TEnum>(TEnum value, string property)
             where TEnum : struct, Enum
         {
@@ -114,6 +115,20 @@ internal static class DeclarationChecks
             Error(DiagnosticDescriptors.ScopeOnMember, declaration.NamedLocation(PruneProperties.Scope, token), ownerName);
         }
 
+        // The normalization belongs to the one global ranking, which the class-level declaration carries.
+        if (!isClassLevel && declaration.IsSet(PruneProperties.Normalization))
+        {
+            Error(DiagnosticDescriptors.NormalizationOnMember, declaration.NamedLocation(PruneProperties.Normalization, token), ownerName);
+        }
+
+        // LAMP is defined for magnitudes: a criterion that can score below zero would rank nonsense (and the runtime refuses it).
+        if (context.Model.Scope == PruningScope.Global && context.Model.ClassDeclaration is { Normalization: GlobalScoreNormalization.Lamp } global &&
+            declaration.Granularity != Granularity.NOfM && CriterionSigns.CanScoreNegative(declaration.Criterion))
+        {
+            var location = declaration.IsSet(PruneProperties.Criterion) ? declaration.NamedLocation(PruneProperties.Criterion, token) : declaration.AttributeLocation(token);
+            Error(DiagnosticDescriptors.NormalizationWithNegativeCriterion, location, ownerName, FormatEnum(declaration.Criterion), context.Model.Type.Name, FormatEnum(global.Normalization));
+        }
+
         var startInRange = IsFraction(declaration.ScheduleStart);
         var endInRange = IsFraction(declaration.ScheduleEnd);
         if (!startInRange)
@@ -134,6 +149,12 @@ internal static class DeclarationChecks
         if (declaration.Schedule == Schedule.Iterative && declaration.ScheduleSteps < 1)
         {
             Error(DiagnosticDescriptors.IterativeStepsBelowOne, declaration.NamedLocation(PruneProperties.ScheduleSteps, token), declaration.ScheduleSteps, ownerName);
+        }
+
+        // Legal but without effect: a local scope ranks each layer on its own, so nothing reads the normalization.
+        if (isClassLevel && declaration.Normalization != GlobalScoreNormalization.None && declaration.Scope != PruningScope.Global && Enum.IsDefined(typeof(GlobalScoreNormalization), declaration.Normalization))
+        {
+            context.Report(DiagnosticDescriptors.NormalizationUnderLocalScope, declaration.NamedLocation(PruneProperties.Normalization, token), FormatEnum(declaration.Normalization), ownerName);
         }
 
         // Legal but without effect: the global ranking prunes round(sparsity × all groups), not per-layer multiples.

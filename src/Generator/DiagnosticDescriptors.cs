@@ -206,6 +206,24 @@ internal static class DiagnosticDescriptors
         "[Prune] on '{0}' sets '{1}', which this version of PruneSharp's generator does not know, so the declaration is not used; use the same version of the PruneSharp package for the attributes and the generator",
         DiagnosticSeverity.Error);
 
+    public static readonly DiagnosticDescriptor NormalizationUnderLocalScope = Create(
+        "PRUNE044",
+        "Normalization is set under local scope",
+        "Normalization {0} on '{1}' has no effect: the scope is local, where each layer is ranked on its own; set Scope = PruningScope.Global, or remove Normalization",
+        DiagnosticSeverity.Warning);
+
+    public static readonly DiagnosticDescriptor NormalizationOnMember = Create(
+        "PRUNE045",
+        "Normalization is set on a member's [Prune]",
+        "Normalization is set on '{0}', but it belongs to the global ranking, which is model-wide: set it on the class-level [Prune] that sets Scope = PruningScope.Global",
+        DiagnosticSeverity.Error);
+
+    public static readonly DiagnosticDescriptor NormalizationWithNegativeCriterion = Create(
+        "PRUNE046",
+        "A criterion that can score below zero under LAMP",
+        "'{0}' uses criterion {1}, which can score below zero, but '{2}' normalizes global scores with {3}, which is defined for magnitudes; use a criterion that is never negative or no normalization",
+        DiagnosticSeverity.Error);
+
     private static DiagnosticDescriptor Create(string id, string title, string message, DiagnosticSeverity severity) =>
         new(id, title, message, Category, severity, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id.ToLowerInvariant());
 

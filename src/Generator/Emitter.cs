@@ -258,6 +258,7 @@ internal static class Emitter
         if (settings.ScheduleEnd != SettingsSpec.DefaultScheduleEnd) properties.Add($"ScheduleEnd = {Literal(settings.ScheduleEnd)}");
         if (settings.ScheduleSteps != SettingsSpec.DefaultScheduleSteps) properties.Add($"ScheduleSteps = {Int(settings.ScheduleSteps)}");
         if (settings.Seed != 0) properties.Add($"Seed = {Int(settings.Seed)}");
+        if (settings.Normalization != default) properties.Add($"Normalization = {EnumValue(settings.Normalization)}");
 
         var initializer = properties.Count == 0 ? string.Empty : $" {{ {string.Join(", ", properties)} }}";
         return settings.Granularity == Granularity.NOfM

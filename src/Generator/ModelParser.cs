@@ -216,8 +216,9 @@ internal static class ModelParser
 
     internal static string FormatNumber(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    internal static string FormatEnum(Granularity granularity) =>
-        Enum.IsDefined(typeof(Granularity), granularity) ? granularity.ToString() : ((int)granularity).ToString(CultureInfo.InvariantCulture);
+    internal static string FormatEnum<TEnum>(TEnum value)
+        where TEnum : struct, Enum =>
+        Enum.IsDefined(typeof(TEnum), value) ? value.ToString() : Convert.ToInt32(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);
 
     internal static string FormatShape(long[] shape) => string.Join(", ", shape.Select(size => size.ToString(CultureInfo.InvariantCulture)));
 

@@ -121,7 +121,8 @@ internal sealed record SettingsSpec(
     double ScheduleStart,
     double ScheduleEnd,
     int ScheduleSteps,
-    int Seed)
+    int Seed,
+    GlobalScoreNormalization Normalization)
 {
     public const double DefaultScheduleStart = 0.0;
     public const double DefaultScheduleEnd = 1.0;

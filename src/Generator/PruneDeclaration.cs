@@ -53,6 +53,8 @@ internal sealed class PruneDeclaration
 
     public int Seed { get; private set; }
 
+    public GlobalScoreNormalization Normalization { get; private set; }
+
     /// <summary>The layer name patterns a declaration that reaches many layers is limited to; empty where not set.</summary>
     public string[] Include { get; private set; } = [];
 
@@ -141,7 +143,8 @@ internal sealed class PruneDeclaration
         ScheduleStart,
         ScheduleEnd,
         ScheduleSteps,
-        Seed);
+        Seed,
+        Normalization);
 
     public Location? AttributeLocation(CancellationToken cancellationToken) =>
         _attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation();
@@ -240,6 +243,9 @@ internal sealed class PruneDeclaration
             case PruneProperties.Seed when value.Value is int seed:
                 Seed = seed;
                 return true;
+            case PruneProperties.Normalization when value.Value is int normalization:
+                Normalization = (GlobalScoreNormalization)normalization;
+                return true;
             case PruneProperties.Include or PruneProperties.Exclude when value.Kind == TypedConstantKind.Array:
                 var patterns = value.IsNull ? [] : value.Values.Select(element => element.Value as string).ToArray();
                 if (patterns.Any(pattern => pattern is null)) return false;
@@ -282,9 +288,10 @@ internal static class PruneProperties
     public const string Exclude = nameof(Exclude);
     public const string Kinds = nameof(Kinds);
     public const string IncludeOutputLayer = nameof(IncludeOutputLayer);
+    public const string Normalization = nameof(Normalization);
 
     /// <summary>Every settable property; a test keeps this equal to <c>PruneAttribute</c>'s.</summary>
-    public static readonly string[] All = [Criterion, Reducer, Scope, RoundTo, Dims, Schedule, ScheduleStart, ScheduleEnd, ScheduleSteps, Seed, Include, Exclude, Kinds, IncludeOutputLayer];
+    public static readonly string[] All = [Criterion, Reducer, Scope, RoundTo, Dims, Schedule, ScheduleStart, ScheduleEnd, ScheduleSteps, Seed, Include, Exclude, Kinds, IncludeOutputLayer, Normalization];
 
     /// <summary>The properties of a selection, for declarations that reach many layers.</summary>
     public static readonly string[] Selection = [Include, Exclude, Kinds, IncludeOutputLayer];

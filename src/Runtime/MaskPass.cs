@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,7 +39,7 @@ public static class MaskPass
         if (model.PruningScope == PruningScope.Global)
         {
             var settings = model.GlobalSettings ?? throw new InvalidOperationException($"{model.GetType().Name} uses global scope but its GlobalSettings are null: give the class-level declaration (its sparsity and schedule) there.");
-            ComputeGlobalMasks(layers, settings.Sparsity);
+            ComputeGlobalMasks(layers, settings.Sparsity, settings.Normalization);
             return;
         }
 
@@ -86,10 +87,26 @@ public static class MaskPass
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is not in [0, 1].</exception>
     /// <exception cref="ArgumentException">A layer is null, appears twice, or uses N:M, which has no groups to rank across layers.</exception>
     /// <exception cref="PruningException">The sparsity would take a layer's last group, or a layer cannot be masked; no mask was changed.</exception>
-    public static void ComputeGlobalMasks(IReadOnlyList<PrunedLayer> layers, double sparsity)
+    public static void ComputeGlobalMasks(IReadOnlyList<PrunedLayer> layers, double sparsity) =>
+        ComputeGlobalMasks(layers, sparsity, GlobalScoreNormalization.None);
+
+    /// <summary>
+    /// As <see cref="ComputeGlobalMasks(IReadOnlyList{PrunedLayer}, double)"/>, with each layer's group scores
+    /// normalized as <paramref name="normalization"/> says before the one ranking (<see cref="GlobalScoreNormalization.Lamp"/>:
+    /// LAMP, so that small layers are not emptied first).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is not in [0, 1], or <paramref name="normalization"/> is not a member of its enum.</exception>
+    /// <exception cref="ArgumentException">A layer is null, appears twice, or uses N:M, which has no groups to rank across layers.</exception>
+    /// <exception cref="PruningException">A layer's criterion can score below zero, which LAMP does not normalize (PRUNE046); a
+    /// group's score is negative or infinite; the sparsity would take a layer's last group; or a layer cannot be masked.
+    /// No mask was changed.</exception>
+    public static void ComputeGlobalMasks(IReadOnlyList<PrunedLayer> layers, double sparsity, GlobalScoreNormalization normalization)
     {
         ArgumentNullException.ThrowIfNull(layers);
-        Global(ToArray(layers), sparsity, normalizer: null);
+        var normalizer = GlobalScoreNormalizers.For(normalization);
+        var array = ToArray(layers);
+        TreeChecks.CheckNormalization(array.Select(layer => (layer.Name, layer)), normalization, "global scope");
+        Global(array, sparsity, normalizer);
     }
 
     /// <summary>The pass over one layer: what <see cref="PrunedLayer.UpdateMask(double)"/> runs. Allocation-free on a warm CPU fast path.</summary>

@@ -59,4 +59,11 @@ public sealed record PruneSettings
 
     /// <summary>For <see cref="Criterion.Random"/>: the seed.</summary>
     public int Seed { get; init; }
+
+    /// <summary>
+    /// On the model-wide declaration of <see cref="PruningScope.Global"/> (<see cref="IPrunableModule.GlobalSettings"/>):
+    /// how each layer's group scores are normalized before the one ranking (<see cref="PruneAttribute.Normalization"/>).
+    /// A layer's own settings do not use it.
+    /// </summary>
+    public GlobalScoreNormalization Normalization { get; init; }
 }

@@ -211,7 +211,7 @@ public abstract partial class PrunedLayer
 
     /// <summary>
     /// Computes the masks of <paramref name="layers"/> with one ranking over all their groups (global scope); see
-    /// <see cref="MaskPass.ComputeGlobalMasks"/>.
+    /// <see cref="MaskPass.ComputeGlobalMasks(IReadOnlyList{PrunedLayer}, double)"/>.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is not in [0, 1].</exception>
     /// <exception cref="ArgumentException">A layer uses N:M, which has no groups to rank across layers.</exception>

@@ -24,6 +24,8 @@ internal static class DiagnosticWords
     public const string NegativeRoundTo = "RoundTo {0} on '{1}' is negative; use 0 (off) or a positive multiple";
     public const string NOfMUnderGlobalScope = "'{0}' uses N:M, which keeps N of every M weights within the layer and cannot be ranked with other layers, but '{1}' uses global scope; use local scope or another granularity";
     public const string GlobalSparsityTakesLastGroups = "Global sparsity {0} of '{1}' would prune {2} of the {3} groups of its {4} layers, but every layer keeps its best group; use at most {5}";
+    public const string NormalizationOnMember = "Normalization is set on '{0}', but it belongs to the global ranking, which is model-wide: set it on the class-level [Prune] that sets Scope = PruningScope.Global";
+    public const string NormalizationWithNegativeCriterion = "'{0}' uses criterion {1}, which can score below zero, but '{2}' normalizes global scores with {3}, which is defined for magnitudes; use a criterion that is never negative or no normalization";
 
     /// <summary>The IDs of the formats above, by format.</summary>
     public static readonly IReadOnlyDictionary<string, string> Ids = new Dictionary<string, string>
@@ -39,6 +41,8 @@ internal static class DiagnosticWords
         [NegativeRoundTo] = "PRUNE014",
         [NOfMUnderGlobalScope] = "PRUNE024",
         [GlobalSparsityTakesLastGroups] = "PRUNE025",
+        [NormalizationOnMember] = "PRUNE045",
+        [NormalizationWithNegativeCriterion] = "PRUNE046",
     };
 
     /// <summary>The message of <paramref name="format"/> with <paramref name="arguments"/>, followed by its ID: "… (PRUNE003)".</summary>

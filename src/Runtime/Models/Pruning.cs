@@ -93,6 +93,7 @@ public class PruningBuilder
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         TreeChecks.CheckSettings(settings, name, nameof(settings));
+        TreeChecks.CheckNoNormalization(settings, name, nameof(settings));
         _declarations.NamedLayers.Add((name, settings));
         return this;
     }
@@ -113,7 +114,7 @@ public class PruningBuilder
     /// <paramref name="sparsity"/> of them all, each layer keeping at least its best group. The rules then choose the
     /// layers and their granularity; their own sparsities do not apply. A <see cref="Training.Sparsifier"/> reaches the
     /// sparsity in one shot (or on the schedule a generated model's class-level <c>[Prune]</c> declares for the same
-    /// sparsity); <see cref="Global(double, Schedule, double, double, int)"/> gives a schedule.
+    /// sparsity); <see cref="Global(double, Schedule, double, double, int, GlobalScoreNormalization)"/> gives a schedule.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is not in [0, 1].</exception>
     public PruningBuilder Global(double sparsity)
@@ -122,6 +123,22 @@ public class PruningBuilder
         _declarations.Scope = PruningScope.Global;
         _declarations.GlobalSparsity = sparsity;
         _declarations.GlobalSettings = null;
+        _declarations.GlobalNormalization = null;
+        return this;
+    }
+
+    /// <summary>
+    /// Global scope with each layer's group scores normalized before the ranking, as a class-level
+    /// <c>[Prune(…, Scope = PruningScope.Global, Normalization = …)]</c> declares it:
+    /// <see cref="GlobalScoreNormalization.Lamp"/> gives each layer its own sparsity from its own score distribution, so
+    /// small layers are not emptied first. Otherwise as <see cref="Global(double)"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="sparsity"/> is not in [0, 1], or <paramref name="normalization"/> is not a member of its enum.</exception>
+    public PruningBuilder Global(double sparsity, GlobalScoreNormalization normalization)
+    {
+        CheckNormalization(normalization);
+        Global(sparsity);
+        _declarations.GlobalNormalization = normalization;
         return this;
     }
 
@@ -136,16 +153,19 @@ public class PruningBuilder
     /// <param name="scheduleStart">The fraction of training at which the schedule starts, in [0, 1].</param>
     /// <param name="scheduleEnd">The fraction of training at which it reaches <paramref name="sparsity"/>, in [<paramref name="scheduleStart"/>, 1].</param>
     /// <param name="scheduleSteps">For <see cref="Schedule.Iterative"/>: the number of equal steps, at least 1.</param>
+    /// <param name="normalization">How each layer's group scores are normalized before the ranking (<see cref="PruneAttribute.Normalization"/>).</param>
     /// <exception cref="ArgumentOutOfRangeException">A value is out of its range.</exception>
-    public PruningBuilder Global(double sparsity, Schedule schedule, double scheduleStart = 0.0, double scheduleEnd = 1.0, int scheduleSteps = 3)
+    public PruningBuilder Global(double sparsity, Schedule schedule, double scheduleStart = 0.0, double scheduleEnd = 1.0, int scheduleSteps = 3, GlobalScoreNormalization normalization = GlobalScoreNormalization.None)
     {
         CheckGlobalSparsity(sparsity);
+        CheckNormalization(normalization);
         var settings = new PruneSettings(Granularity.Weight, sparsity)
         {
             Schedule = schedule,
             ScheduleStart = scheduleStart,
             ScheduleEnd = scheduleEnd,
             ScheduleSteps = scheduleSteps,
+            Normalization = normalization,
         };
 
         // The schedule's own checks, now rather than when a Sparsifier first reads it.
@@ -153,6 +173,7 @@ public class PruningBuilder
         _declarations.Scope = PruningScope.Global;
         _declarations.GlobalSparsity = sparsity;
         _declarations.GlobalSettings = settings;
+        _declarations.GlobalNormalization = normalization;
         return this;
     }
 
@@ -160,6 +181,7 @@ public class PruningBuilder
     public PruningBuilder Local()
     {
         _declarations.Scope = PruningScope.Local;
+        _declarations.GlobalNormalization = null;
         return this;
     }
 
@@ -172,6 +194,14 @@ public class PruningBuilder
     /// no layer, an <c>Except</c> pattern or a <c>Layer(name, …)</c> matches none, or a named layer is also declared by
     /// its own <c>[Prune]</c>.</exception>
     public PruningTree Build() => PruningTree.Resolve(_model, _declarations);
+
+    private static void CheckNormalization(GlobalScoreNormalization normalization)
+    {
+        if (!Enum.IsDefined(normalization))
+        {
+            throw new ArgumentOutOfRangeException(nameof(normalization), normalization, $"Normalization {(int)normalization} is not a member of {nameof(GlobalScoreNormalization)}.");
+        }
+    }
 
     private void CheckGlobalSparsity(double sparsity)
     {
@@ -194,6 +224,7 @@ public class PruningBuilder
         ArgumentNullException.ThrowIfNull(settings);
         var description = Describe(settings, kind);
         TreeChecks.CheckSettings(settings, description, nameof(settings));
+        TreeChecks.CheckNoNormalization(settings, description, nameof(settings));
         if (kind is { } only && !TreeChecks.Fits(only, settings))
         {
             throw new ArgumentException($"{description}: granularity {settings.Granularity} does not apply to {only} layers; valid granularities for {only}: {DiagnosticWords.TableGranularities(only)}.", nameof(settings));

@@ -32,13 +32,7 @@ public sealed class PruningTree : IPrunableModule
         _layers = resolved.Layers;
         PruningScope = resolved.Scope;
         GlobalSparsity = resolved.Scope == PruningScope.Global ? resolved.GlobalSparsity : null;
-
-        // The schedule: the imperative entry's Global(sparsity, schedule, …), else a generated model's class-level
-        // declaration of the same sparsity, else one-shot.
-        GlobalSettings = GlobalSparsity is not { } target ? null
-            : resolved.GlobalSettings is { } given ? given
-            : (model as IPrunableModule)?.GlobalSettings is { } declared && declared.Sparsity == target ? declared
-            : new PruneSettings(Granularity.Weight, target);
+        GlobalSettings = resolved.GlobalSettings;
         OutputLayerName = resolved.OutputLayerName;
     }
 
@@ -71,9 +65,10 @@ public sealed class PruningTree : IPrunableModule
 
     /// <summary>
     /// Under global scope, the model-wide declaration: <see cref="GlobalSparsity"/> with its schedule, the one
-    /// <see cref="PruningBuilder.Global(double, Schedule, double, double, int)"/> gave, else the root class's where its
-    /// generated class-level declaration gives one for the same sparsity, else one-shot (the granularity is not used).
-    /// A <see cref="Training.Sparsifier"/> follows it. Null under local scope.
+    /// <see cref="PruningBuilder.Global(double, Schedule, double, double, int, GlobalScoreNormalization)"/> gave, else the root class's where its
+    /// generated class-level declaration gives one for the same sparsity, else one-shot (the granularity is not used);
+    /// its <see cref="PruneSettings.Normalization"/> is the one <c>Global(…, normalization)</c> gave, else that
+    /// declaration's. <see cref="ComputeMasks"/> and a <see cref="Training.Sparsifier"/> follow it. Null under local scope.
     /// </summary>
     public PruneSettings? GlobalSettings { get; }
 

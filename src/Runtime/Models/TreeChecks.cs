@@ -113,4 +113,34 @@ internal static class TreeChecks
             throw new PruningException("(global)", Format(GlobalSparsityTakesLastGroups, Number(sparsity), owner, pruned, total, layers.Count, Number((total - layers.Count) / (double)total)));
         }
     }
+
+    /// <summary>
+    /// A rule's or a named layer's settings carry no normalization: it belongs to the model-wide ranking, which
+    /// <c>Global(sparsity, …, normalization)</c> declares (PRUNE045, as on a member's <c>[Prune]</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The settings set <see cref="PruneSettings.Normalization"/>.</exception>
+    public static void CheckNoNormalization(PruneSettings settings, string owner, string parameterName)
+    {
+        if (settings.Normalization != GlobalScoreNormalization.None)
+        {
+            throw new ArgumentException(Format(NormalizationOnMember, owner) + " Imperatively: Pruning.Of(model).Global(sparsity, normalization).", parameterName);
+        }
+    }
+
+    /// <summary>
+    /// LAMP normalizes magnitudes: a layer whose criterion can score below zero cannot take part (PRUNE046).
+    /// <paramref name="owner"/> is the declaration that asks for the normalization, as the message names it.
+    /// </summary>
+    /// <exception cref="PruningException">A layer's criterion can score below zero (the exception names the layer and the criterion).</exception>
+    public static void CheckNormalization(IEnumerable<(string Name, PrunedLayer Layer)> layers, GlobalScoreNormalization normalization, string owner)
+    {
+        if (normalization != GlobalScoreNormalization.Lamp) return;
+        foreach (var (name, layer) in layers)
+        {
+            if (layer.Granularity != Granularity.NOfM && CriterionSigns.CanScoreNegative(layer.Settings.Criterion))
+            {
+                throw new PruningException(name, Format(NormalizationWithNegativeCriterion, name, layer.Settings.Criterion, owner, normalization));
+            }
+        }
+    }
 }

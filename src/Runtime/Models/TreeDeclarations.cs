@@ -85,6 +85,9 @@ internal sealed class BlockDeclarations
     /// <summary>Under global scope, the model-wide declaration with its schedule where one was given (the imperative entry's <c>Global(sparsity, schedule, …)</c>); null otherwise.</summary>
     public PruneSettings? GlobalSettings { get; set; }
 
+    /// <summary>Under global scope, the normalization the imperative entry's <c>Global(sparsity, …, normalization)</c> gave; null where none was given (the chosen declaration's then holds).</summary>
+    public GlobalScoreNormalization? GlobalNormalization { get; set; }
+
     public void AddUnregistered(string name, IEnumerable<nn.Module> modules, string parameterName)
     {
         ArgumentNullException.ThrowIfNull(name);

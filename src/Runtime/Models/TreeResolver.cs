@@ -53,7 +53,12 @@ internal static class TreeResolver
 
         var named = chosen.Select(entry => (entry.Site.Name, entry.Layer)).ToList();
         foreach (var (name, layer) in named) TreeChecks.CheckLayer(name, layer, scope);
-        if (scope == PruningScope.Global) TreeChecks.CheckGlobal(named, globalSparsity, owner);
+        var globalSettings = scope == PruningScope.Global ? GlobalSettings(root, outer, globalSparsity) : null;
+        if (scope == PruningScope.Global)
+        {
+            TreeChecks.CheckGlobal(named, globalSparsity, owner);
+            TreeChecks.CheckNormalization(named, globalSettings!.Normalization, owner);
+        }
 
         // Every check passed: now (and only now) the typed layers of block classes take their names in this model.
         // A tree built on an inner block later does not shorten the name an outer model gave (rule 1 names by the root).
@@ -63,8 +68,21 @@ internal static class TreeResolver
         }
 
         var output = walk.OutputLayer;
-        var globalSettings = outer?.Scope is not null ? outer.GlobalSettings : null;
         return new ResolvedTree(chosen.Select(entry => entry.Layer).ToArray(), scope, globalSparsity, globalSettings, output?.Name);
+    }
+
+    /// <summary>
+    /// The model-wide declaration under global scope: the schedule the imperative entry's <c>Global(sparsity, schedule, …)</c>
+    /// gave, else the root class's generated class-level declaration where it gives the same sparsity, else one-shot (the
+    /// granularity is not used); with the normalization the imperative entry gave, where it gave one.
+    /// </summary>
+    private static PruneSettings GlobalSettings(nn.Module root, BlockDeclarations? outer, double sparsity)
+    {
+        var imperative = outer?.Scope is not null ? outer : null;
+        var settings = imperative?.GlobalSettings is { } given ? given
+            : (root as IPrunableModule)?.GlobalSettings is { } declared && declared.Sparsity == sparsity ? declared
+            : new PruneSettings(Granularity.Weight, sparsity);
+        return imperative?.GlobalNormalization is { } normalization ? settings with { Normalization = normalization } : settings;
     }
 
     private static PrunedLayer? Choose(
@@ -249,5 +267,5 @@ internal static class TreeResolver
 }
 
 /// <summary>What a tree resolves to.</summary>
-/// <summary>What a tree resolved to; <paramref name="GlobalSettings"/> is the imperative entry's scheduled global declaration, or null.</summary>
+/// <summary>What a tree resolved to; <paramref name="GlobalSettings"/> is the model-wide declaration under global scope (its schedule and normalization), or null.</summary>
 internal sealed record ResolvedTree(PrunedLayer[] Layers, PruningScope Scope, double GlobalSparsity, PruneSettings? GlobalSettings, string? OutputLayerName);

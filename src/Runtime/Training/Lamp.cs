@@ -46,13 +46,10 @@ public static class Lamp
             throw new ArgumentException($"Layer '{layerName}': {scores.Length} scores but room for {lampScores.Length} LAMP scores.", nameof(lampScores));
         }
 
-        for (var index = 0; index < scores.Length; index++)
+        var invalid = FirstInvalid(scores);
+        if (invalid >= 0)
         {
-            var score = scores[index];
-            if (!(score >= 0.0 && score < double.PositiveInfinity) && score != double.NegativeInfinity)
-            {
-                throw new ArgumentException($"Layer '{layerName}': group {index} scores {score}; LAMP normalizes magnitudes, which are finite and not negative (or -Inf for a group a mask already prunes).", nameof(scores));
-            }
+            throw new ArgumentException($"Layer '{layerName}': {InvalidScoreMessage(invalid, scores[invalid])}", nameof(scores));
         }
 
         if (scores.Length == 0) return;
@@ -96,6 +93,22 @@ public static class Lamp
             ArrayPool<int>.Shared.Return(order);
         }
     }
+
+    /// <summary>The first group whose score LAMP cannot normalize (NaN, negative or <c>+Inf</c>; <c>-Inf</c> is a pruned group), or -1.</summary>
+    internal static int FirstInvalid(ReadOnlySpan<double> scores)
+    {
+        for (var index = 0; index < scores.Length; index++)
+        {
+            var score = scores[index];
+            if (!(score >= 0.0 && score < double.PositiveInfinity) && score != double.NegativeInfinity) return index;
+        }
+
+        return -1;
+    }
+
+    /// <summary>Why LAMP cannot normalize group <paramref name="group"/>'s <paramref name="score"/>: every caller's error, after the layer's name.</summary>
+    internal static string InvalidScoreMessage(long group, double score) =>
+        $"group {group} scores {score.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}; LAMP normalizes magnitudes, which are finite and not negative (or -Inf for a group a mask already prunes).";
 
     /// <summary>The LAMP scores of <paramref name="scores"/> (see <see cref="Normalize(string, ReadOnlySpan{double}, Span{double})"/>).</summary>
     /// <exception cref="ArgumentException">A score is NaN, negative or <c>+Inf</c>.</exception>

@@ -38,6 +38,7 @@ public sealed class Sparsifier : IDisposable
     private readonly double[] _scheduled;
     private readonly bool[] _started;
     private readonly bool _global;
+    private readonly GlobalScoreNormalization _normalization;
     private readonly nn.Module? _model;
     private (string Name, Tensor Value)[]? _rewindPoint;
     private int _updateEvery = 1;
@@ -49,7 +50,7 @@ public sealed class Sparsifier : IDisposable
     /// <exception cref="ArgumentOutOfRangeException">A schedule's settings are out of range.</exception>
     /// <exception cref="ArgumentException">The model uses global scope but gives no <see cref="IPrunableModule.GlobalSettings"/>.</exception>
     public Sparsifier(IPrunableModule model)
-        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, DeclaredSchedules(model), ModuleOf(model), model.PruningScope == PruningScope.Global)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, DeclaredSchedules(model), ModuleOf(model), model.PruningScope == PruningScope.Global, NormalizationOf(model))
     {
     }
 
@@ -67,7 +68,7 @@ public sealed class Sparsifier : IDisposable
     /// follows it (the layers ranked together at every update), under local scope every layer does.
     /// </summary>
     public Sparsifier(IPrunableModule model, SparsitySchedule schedule)
-        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, OneSchedule(schedule), ModuleOf(model), model.PruningScope == PruningScope.Global)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).PrunedLayers, OneSchedule(schedule), ModuleOf(model), model.PruningScope == PruningScope.Global, NormalizationOf(model))
     {
     }
 
@@ -77,7 +78,7 @@ public sealed class Sparsifier : IDisposable
     {
     }
 
-    private Sparsifier(IReadOnlyList<PrunedLayer> layers, Func<PrunedLayer, SparsitySchedule> scheduleFor, nn.Module? model, bool global)
+    private Sparsifier(IReadOnlyList<PrunedLayer> layers, Func<PrunedLayer, SparsitySchedule> scheduleFor, nn.Module? model, bool global, GlobalScoreNormalization normalization = GlobalScoreNormalization.None)
     {
         ArgumentNullException.ThrowIfNull(layers);
         ArgumentNullException.ThrowIfNull(scheduleFor);
@@ -93,10 +94,14 @@ public sealed class Sparsifier : IDisposable
         _started = new bool[_layers.Length];
         _model = model;
         _global = global;
+        _normalization = normalization;
     }
 
     /// <summary>Whether the layers are ranked together (the model's <see cref="PruningScope.Global"/>), all on one schedule.</summary>
     public bool IsGlobal => _global;
+
+    /// <summary>Under global scope, how each layer's scores are normalized before the ranking: the model-wide declaration's <see cref="PruneSettings.Normalization"/>.</summary>
+    public GlobalScoreNormalization Normalization => _normalization;
 
     /// <summary>The layers, in the model's order.</summary>
     public IReadOnlyList<PrunedLayer> Layers => _layers;
@@ -204,7 +209,7 @@ public sealed class Sparsifier : IDisposable
         if (_started[0] && sparsity == _scheduled[0]) return;
         if (sparsity > 0.0 || _layers.Any(layer => layer.Mask is not null))
         {
-            MaskPass.ComputeGlobalMasks(_layers, sparsity);
+            MaskPass.ComputeGlobalMasks(_layers, sparsity, _normalization);
             foreach (var layer in _layers) KeepOutOfDisposeScopes(layer);
             MaskUpdates += _layers.Length;
         }
@@ -302,6 +307,10 @@ public sealed class Sparsifier : IDisposable
 
         return model.PrunedLayers;
     }
+
+    /// <summary>Under global scope, the normalization of the model-wide declaration (<see cref="PruneSettings.Normalization"/>); none without one.</summary>
+    private static GlobalScoreNormalization NormalizationOf(IPrunableModule model) =>
+        model.PruningScope == PruningScope.Global ? model.GlobalSettings?.Normalization ?? GlobalScoreNormalization.None : GlobalScoreNormalization.None;
 
     /// <summary>The TorchSharp module whose parameters a rewind covers: the model itself, or the model a <see cref="PruningTree"/> prunes.</summary>
     private static nn.Module? ModuleOf(IPrunableModule model) => model as nn.Module ?? (model as PruningTree)?.Model;

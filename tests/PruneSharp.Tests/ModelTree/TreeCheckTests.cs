@@ -20,7 +20,7 @@ public sealed class TreeCheckTests
             .OfType<Microsoft.CodeAnalysis.DiagnosticDescriptor>()
             .ToDictionary(descriptor => descriptor.Id, descriptor => descriptor.MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
-        Assert.Equal(11, DiagnosticWords.Ids.Count);
+        Assert.Equal(13, DiagnosticWords.Ids.Count);
         foreach (var (format, id) in DiagnosticWords.Ids) Assert.Equal(descriptors[id], format);
     }
 
