@@ -51,7 +51,7 @@ if [ "$run_here" = true ]; then
     # find fails when the package was never restored; `|| true` lets the message below say so instead of set -e.
     libtorch=$(find "$packages/libtorch-cpu-linux-x64" -maxdepth 4 -type d -path '*/runtimes/linux-x64/native' 2>/dev/null | sort -V | tail -n 1 || true)
     if [ -z "$libtorch" ]; then
-        echo "device-check: no libtorch-cpu-linux-x64 in $packages; restore the tests first (bash eng/test.sh, or dotnet restore tests/PruneSharp.Tests)." >&2
+        echo "device-check: no libtorch-cpu-linux-x64 in $packages; restore the tests first (bash eng/test.sh, or dotnet restore tests/PruneSharp.Runtime.Tests)." >&2
         exit 1
     fi
     bash eng/setup.sh   # libtorch 2.10 needs libstdc++ from GCC 13+

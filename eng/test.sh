@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
 # Runs PruneSharp's tests: machine setup first (eng/setup.sh), then every test project of the solution in Release,
-# then one summary line computed from the test results: "N passed, N failed" (", N skipped" when any were).
-# Extra arguments go to dotnet test (for example --filter DiagnosticTests).
+# then one summary line computed from every project's test results: "N passed, N failed" (", N skipped" when any were).
+# --layer generator|runtime|integration runs one test project (tests/PruneSharp.<Layer>.Tests) instead of the solution.
+# Other arguments go to dotnet test (for example --filter DiagnosticTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
+
+target=PruneSharp.sln
+projects=$(grep -c '\.Tests\.csproj"' PruneSharp.sln)
+if [ "${1:-}" = "--layer" ]; then
+    case "${2:-}" in
+        generator) target=tests/PruneSharp.Generator.Tests ;;
+        runtime) target=tests/PruneSharp.Runtime.Tests ;;
+        integration) target=tests/PruneSharp.Integration.Tests ;;
+        *) echo "test: --layer takes generator, runtime or integration (got '${2:-}')." >&2; exit 2 ;;
+    esac
+    projects=1
+    shift 2
+fi
 
 bash eng/setup.sh
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
 set +e
-dotnet test PruneSharp.sln -c Release --logger "trx" --results-directory "$results" "$@"
+dotnet test "$target" -c Release --logger "trx" --results-directory "$results" "$@"
 status=$?
 set -e
 
@@ -19,6 +33,11 @@ shopt -s nullglob
 trx_files=("$results"/*.trx)
 if [ ${#trx_files[@]} -eq 0 ]; then
     echo "test: no test results were written (dotnet test exited with $status); see the build output above." >&2
+    exit $(( status == 0 ? 1 : status ))
+fi
+if [ ${#trx_files[@]} -ne "$projects" ]; then
+    # A project that did not build or run writes none; the sum below would miss its tests.
+    echo "test: ${#trx_files[@]} results files for $projects test projects (dotnet test exited with $status); see the output above." >&2
     exit $(( status == 0 ? 1 : status ))
 fi
 

@@ -14,7 +14,7 @@ public sealed class IncrementalityTests
     [Fact]
     public void Rerun_on_a_cloned_compilation_is_all_cached()
     {
-        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.Nested, GeneratedTrees.GeneratedTreeTests.TreeModelsSource);
+        var compilation = CompilationHelper.Compile(TestSources.SmallCnn, TestSources.Nested, GeneratorSnapshotTests.TreeModelsSource);
         var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
         var rerun = driver.RunGenerators(compilation.Clone()).GetRunResult();
 
@@ -39,7 +39,7 @@ public sealed class IncrementalityTests
     [Fact]
     public void Changing_a_container_selection_modifies_only_that_model()
     {
-        var compilation = CompilationHelper.Compile(GeneratedTrees.GeneratedTreeTests.TreeModelsSource);
+        var compilation = CompilationHelper.Compile(GeneratorSnapshotTests.TreeModelsSource);
         var driver = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation);
         var edited = Replace(compilation, "Exclude = [\"heads.1\"]", "Exclude = [\"heads.0\"]");
 
@@ -140,7 +140,7 @@ public sealed class IncrementalityTests
         var compilation = CompilationHelper.Compile(
             TestSources.SmallCnn, TestSources.UnknownShapes, TestSources.Nested, TestSources.AllLayerKinds, TestSources.ConstructorAssigned,
             TestSources.GlobalScope, TestSources.NOfMAndCustom, TestSources.CriteriaAndSchedules,
-            GeneratedTrees.GeneratedTreeTests.TreeModelsSource, GeneratedTrees.GeneratedTreeTests.DeclaredModelsSource);
+            GeneratorSnapshotTests.TreeModelsSource, GeneratorSnapshotTests.DeclaredModelsSource);
         var result = CompilationHelper.CreateDriver(trackSteps: true).RunGenerators(compilation).GetRunResult();
         var visited = 0;
         foreach (var name in TrackedSteps)

@@ -1,5 +1,4 @@
 using System.Reflection;
-using Microsoft.CodeAnalysis;
 using PruneSharp.Tests.ModelTree;
 using PruneSharp.Tests.RealModels;
 using TorchSharp.Modules;
@@ -9,28 +8,12 @@ using static TorchSharp.torch.nn;
 namespace PruneSharp.Tests.GeneratedTrees;
 
 /// <summary>
-/// The generated code of classes whose [Prune] reaches into containers and blocks: its snapshots, and what it prunes at
-/// run time (the run-time tree with the generated typed layers in it, the output layer left alone, the blocks'
-/// own declarations winning for their layers).
+/// What the generated code of classes whose [Prune] reaches into containers and blocks prunes at run time (the run-time
+/// tree with the generated typed layers in it, the output layer left alone, the blocks' own declarations winning for
+/// their layers). Its snapshots and diagnostics are checked in the generator tests (GeneratorSnapshotTests).
 /// </summary>
 public sealed class GeneratedTreeTests
 {
-    internal static readonly string TreeModelsSource = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "tests", "PruneSharp.Tests", "GeneratedTrees", "TreeModels.cs"));
-
-    internal static readonly string DeclaredModelsSource = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "tests", "PruneSharp.Tests", "RealModels", "DeclaredModels.cs"));
-
-    [Fact]
-    public void Container_fields_class_level_over_a_tree_nested_blocks_and_typed_static_layers() => VerifyGenerated(TreeModelsSource);
-
-    [Fact]
-    public void Members_classes_containers_and_arrays_declared_into_the_tree() => VerifyGenerated(DeclaredModelsSource);
-
-    [Fact]
-    public async Task Tree_models_have_no_diagnostics()
-    {
-        Assert.Empty(await CompilationHelper.AnalyzeAsync(TreeModelsSource, DeclaredModelsSource));
-    }
-
     [Fact]
     public void Container_rules_win_over_the_class_rule_and_the_output_layer_is_left_alone()
     {
@@ -145,18 +128,6 @@ public sealed class GeneratedTreeTests
     {
         Assert.Equal(granularity, layer.Granularity);
         Assert.Equal(sparsity, layer.TargetSparsity);
-    }
-
-    private static void VerifyGenerated(string source, [System.Runtime.CompilerServices.CallerMemberName] string testName = "")
-    {
-        var (result, diagnostics) = CompilationHelper.Generate(source);
-        Assert.Empty(diagnostics.Where(diagnostic => diagnostic.Severity == DiagnosticSeverity.Error));
-        var generated = Assert.Single(result.Results).GeneratedSources.Where(file => file.HintName.EndsWith(".Prune.g.cs", StringComparison.Ordinal)).ToList();
-        Assert.NotEmpty(generated);
-        foreach (var file in generated)
-        {
-            Snapshots.Verify($"{nameof(GeneratedTreeTests)}.{testName}#{file.HintName}", file.SourceText.ToString());
-        }
     }
 
     /// <summary>A class that declares a Filter rule on a container of Linear layers, as a hand-written IDeclaresPruning.</summary>

@@ -70,7 +70,7 @@ public sealed class TorchPruneImportTests : IDisposable
     {
         // Written once by TestVectors/torch-prune/make.py with PyTorch 1.13: Conv2d filters pruned by ln_structured,
         // Linear weights by l1_unstructured, and one input with PyTorch's output and effective weights.
-        var directory = Path.Combine(RepositoryPaths.Root, "tests", "PruneSharp.Tests", "TestVectors", "torch-prune");
+        var directory = Path.Combine(RepositoryPaths.RuntimeTests, "TestVectors", "torch-prune");
         using var model = new TorchPrunedNet();
         PruningCheckpoint.ImportSafetensors(model, Path.Combine(directory, "pruned.safetensors"));
 

@@ -12,15 +12,25 @@ namespace PruneSharp.Tests;
 /// <summary>Compiles test sources against the running runtime, TorchSharp and PruneSharp, with the generator and analyzer.</summary>
 internal static class CompilationHelper
 {
+    /// <summary>
+    /// Assemblies a test project references for compilations only, never loads: the generator tests copy
+    /// PruneSharp.Runtime here (their code must not call it; see NoLibTorchTests).
+    /// </summary>
+    public static string MetadataOnlyDirectory => Path.Combine(AppContext.BaseDirectory, "metadata");
+
     private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(() =>
         ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!)
             .Split(Path.PathSeparator)
+            .Concat(Directory.Exists(MetadataOnlyDirectory) ? Directory.GetFiles(MetadataOnlyDirectory) : [])
             .Where(path => path.EndsWith(".dll", StringComparison.Ordinal))
             .Where(path => !Path.GetFileName(path).StartsWith("PruneSharp.Generator", StringComparison.Ordinal))
             .Select(path => (MetadataReference)MetadataReference.CreateFromFile(path))
             .ToImmutableArray());
 
-    /// <summary>The running runtime's assemblies, TorchSharp and PruneSharp's attributes and runtime (not the generator).</summary>
+    /// <summary>
+    /// The running runtime's assemblies, TorchSharp and PruneSharp's attributes and runtime (not the generator), as
+    /// metadata: the runtime tests load TorchSharp and PruneSharp.Runtime, the generator tests only read them.
+    /// </summary>
     public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
 
     public static readonly CSharpParseOptions ParseOptions = new(LanguageVersion.CSharp12);

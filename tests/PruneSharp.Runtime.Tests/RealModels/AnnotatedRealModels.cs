@@ -59,7 +59,7 @@ internal static class AnnotatedRealModels
         var sources = new List<string> { "global using System;\nglobal using System.Collections.Generic;\nglobal using System.Linq;\nglobal using PruneSharp;\n" };
         foreach (var file in Files)
         {
-            var source = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "tests", "PruneSharp.Tests", "RealModels", file))
+            var source = File.ReadAllText(Path.Combine(RepositoryPaths.RuntimeTests, "RealModels", file))
                 .Replace("namespace PruneSharp.Tests.RealModels;", "namespace Annotated;", StringComparison.Ordinal);
             foreach (var (type, attribute) in attributes)
             {

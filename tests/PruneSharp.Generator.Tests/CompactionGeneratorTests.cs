@@ -19,7 +19,7 @@ namespace PruneSharp.Tests;
 public sealed class CompactionGeneratorTests
 {
     /// <summary>The models CompactionTests run, in a namespace of their own so they do not clash with the compiled ones.</summary>
-    internal static readonly string CompactionModels = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "tests", "PruneSharp.Tests", "CompactionModels.cs"))
+    internal static readonly string CompactionModels = File.ReadAllText(Path.Combine(RepositoryPaths.RuntimeTests, "CompactionModels.cs"))
         .Replace("namespace PruneSharp.Tests.Compaction;", "namespace CompactionSamples;", StringComparison.Ordinal);
 
     [Fact]
@@ -166,7 +166,7 @@ public sealed class CompactionGeneratorTests
     [Fact]
     public void Compaction_tree_models_generate_plans_that_compile() => VerifyGenerated(CompactionTreeModels);
 
-    internal static readonly string CompactionTreeModels = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "tests", "PruneSharp.Tests", "CompactionTreeModels.cs"))
+    internal static readonly string CompactionTreeModels = File.ReadAllText(Path.Combine(RepositoryPaths.RuntimeTests, "CompactionTreeModels.cs"))
         .Replace("namespace PruneSharp.Tests.CompactionTree;", "namespace TreeSamples;", StringComparison.Ordinal);
 
     [Fact]

@@ -30,6 +30,24 @@ public sealed class GeneratorSnapshotTests
     [Fact]
     public void Criteria_reducers_RoundTo_schedules_and_seed() => VerifyGenerated(TestSources.CriteriaAndSchedules);
 
+    /// <summary>The runtime tests' tree models (they run there), read as source.</summary>
+    internal static readonly string TreeModelsSource = File.ReadAllText(Path.Combine(RepositoryPaths.RuntimeTests, "GeneratedTrees", "TreeModels.cs"));
+
+    /// <summary>The runtime tests' declared real-model blocks (they run there), read as source.</summary>
+    internal static readonly string DeclaredModelsSource = File.ReadAllText(Path.Combine(RepositoryPaths.RuntimeTests, "RealModels", "DeclaredModels.cs"));
+
+    [Fact]
+    public void Container_fields_class_level_over_a_tree_nested_blocks_and_typed_static_layers() => VerifyGenerated(TreeModelsSource);
+
+    [Fact]
+    public void Members_classes_containers_and_arrays_declared_into_the_tree() => VerifyGenerated(DeclaredModelsSource);
+
+    [Fact]
+    public async Task Tree_models_have_no_diagnostics()
+    {
+        Assert.Empty(await CompilationHelper.AnalyzeAsync(TreeModelsSource, DeclaredModelsSource));
+    }
+
     [Fact]
     public void Generator_output_is_deterministic()
     {
