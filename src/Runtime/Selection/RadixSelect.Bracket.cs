@@ -15,6 +15,9 @@ internal static partial class RadixSelect
 {
     private const int SampleSize = 4096;
 
+    /// <summary>How many samples ahead <see cref="SampleBracket"/> prefetches: about the misses a core keeps in flight.</summary>
+    private const int PrefetchDistance = 24;
+
     [ThreadStatic]
     private static uint[]? t_sample;
 
@@ -38,17 +41,34 @@ internal static partial class RadixSelect
     }
 
     /// <summary>Keys that bracket rank <paramref name="rank"/> with high probability, from an evenly spread sample.</summary>
-    private static (uint Low, uint High) SampleBracket(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int rank)
+    private static unsafe (uint Low, uint High) SampleBracket(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int rank)
     {
         var sample = (t_sample ??= new uint[SampleSize]).AsSpan(0, SampleSizeFor(values.Length));
         var masked = !existingMask.IsEmpty;
         var hash = 0x9E3779B9u;
-        for (var index = 0; index < sample.Length; index++)
-        {
-            var at = SamplePosition(index, sample.Length, values.Length, ref hash);
 
-            // No branch on the mask: a mispredicted one would stall the reads still in flight, and these miss the cache.
-            sample[index] = MagnitudeKey(values[at]) * (masked ? (existingMask[at] != 0f ? 1u : 0u) : 1u);
+        // The samples miss the cache and the hardware prefetcher cannot guess where they lie, but their positions are
+        // known: each read is prefetched PrefetchDistance samples ahead, so that many misses are in flight at once.
+        var ahead = hash;
+        var prefetched = 0;
+        fixed (float* valueStart = values)
+        fixed (float* maskStart = existingMask)
+        {
+            for (var index = 0; index < sample.Length; index++)
+            {
+                for (; prefetched < sample.Length && prefetched <= index + PrefetchDistance; prefetched++)
+                {
+                    var next = SamplePosition(prefetched, sample.Length, values.Length, ref ahead);
+                    if (!Sse.IsSupported) continue;
+                    Sse.Prefetch0(valueStart + next);
+                    if (masked) Sse.Prefetch0(maskStart + next);
+                }
+
+                var at = SamplePosition(index, sample.Length, values.Length, ref hash);
+
+                // No branch on the mask: a mispredicted one would stall the reads still in flight, and these miss the cache.
+                sample[index] = MagnitudeKey(values[at]) * (masked ? (existingMask[at] != 0f ? 1u : 0u) : 1u);
+            }
         }
 
         var fraction = rank / (double)values.Length;
