@@ -6,7 +6,9 @@ namespace PruneSharp.Benchmarks;
 /// <summary>
 /// Development probe, not BenchmarkDotNet: the sweep's first mask and growing update split by layer, each layer timed
 /// in network order as the sweep runs it (caches flushed once per round, not per layer), beside the floor of the same
-/// layer, so that per-layer fixed costs show up. <c>-- layers ResNet-50 Weight [rounds]</c>.
+/// layer, so that per-layer fixed costs show up. <c>-- layers ResNet-50 Weight [rounds]</c>. Run with
+/// <c>DOTNET_TieredCompilation=0 DOTNET_ReadyToRun=0</c>: with tiering, some layers' kernels (and the floor's
+/// TensorPrimitives) are still unoptimized code after a few rounds, and small layers look several times slower.
 /// </summary>
 public static class LayerTimes
 {
