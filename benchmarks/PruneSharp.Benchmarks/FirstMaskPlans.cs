@@ -31,14 +31,17 @@ public sealed class FirstMaskPlans
             : MaskPlan.Create(layer.Name, shape, layer.ReducedDims);
     });
 
+    /// <summary>Computes layer <paramref name="index"/>'s mask at <paramref name="sparsity"/> with none held.</summary>
+    public void ComputeOne(int index, double sparsity)
+    {
+        var weights = ResNetLayers.Values(_layers[index].Weight);
+        if (_plans[index] is MaskPlan plan) plan.Compute(weights, sparsity, _masks[index]);
+        else ((NOfMPlan)_plans[index]).Compute(weights, magnitudes: true, existingMask: default, _masks[index]);
+    }
+
     /// <summary>Computes every layer's mask at <paramref name="sparsity"/> with none held.</summary>
     public void Compute(double sparsity)
     {
-        for (var index = 0; index < _layers.Length; index++)
-        {
-            var weights = ResNetLayers.Values(_layers[index].Weight);
-            if (_plans[index] is MaskPlan plan) plan.Compute(weights, sparsity, _masks[index]);
-            else ((NOfMPlan)_plans[index]).Compute(weights, magnitudes: true, existingMask: default, _masks[index]);
-        }
+        for (var index = 0; index < _layers.Length; index++) ComputeOne(index, sparsity);
     }
 }

@@ -11,6 +11,9 @@ switch (args.FirstOrDefault())
     case "nofm":
         PruneSharp.Benchmarks.Parts.NOfM(args);
         return;
+    case "layers":
+        PruneSharp.Benchmarks.LayerTimes.Run(args);
+        return;
     case "elementwise":
         PruneSharp.Benchmarks.Parts.Elementwise(args);
         return;

@@ -93,6 +93,8 @@ public sealed class GroupKernelTests
     }
 
     [Theory]
+    [InlineData(SampledSelect.MinimumCount, 4)]
+    [InlineData(4999, 5)]
     [InlineData(16384, 1)]
     [InlineData(50000, 2)]
     [InlineData(70001, 3)]

@@ -7,7 +7,8 @@ namespace PruneSharp.Benchmarks;
 
 /// <summary>
 /// Development probes, not BenchmarkDotNet: the phases of one layer's growing update (a mask held at 0.45 grown to
-/// 0.5) timed apart, each from cold caches, against the SumOfMagnitudes floor of the same weights.
+/// 0.5) timed apart, each from cold caches, against the SumOfMagnitudes floor of the same weights; for groups, the
+/// first mask's phases too.
 /// <c>-- parts 512x512x3x3 3,4</c> (a group granularity: score, select, expand) or <c>-- elementwise 2359296</c>
 /// (the element-wise route: threshold, then writing the mask). Run with <c>DOTNET_TieredCompilation=0</c> for
 /// optimized code from the first round.
@@ -29,6 +30,7 @@ public static class Parts
         var mask = new float[weights.Length];
         var pruned = (int)Math.Round(0.5 * plan.GroupCount, MidpointRounding.ToEven);
         var (score, select, expand, total, floor) = (new List<double>(), new List<double>(), new List<double>(), new List<double>(), new List<double>());
+        var (firstScore, firstSelect, firstExpand, firstTotal) = (new List<double>(), new List<double>(), new List<double>(), new List<double>());
         var flush = new byte[64 << 20];
         for (var round = 0; round < Rounds; round++)
         {
@@ -43,8 +45,19 @@ public static class Parts
             var t3 = Stopwatch.GetTimestamp();
             (score, select, expand, total).Add4(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3), Ms(t0, t3));
             floor.Add(Floor(weights, flush, round));
+
+            Array.Fill(flush, (byte)round);
+            t0 = Stopwatch.GetTimestamp();
+            plan.ScoreGroups(weights, magnitudes: true, Reducer.Mean, default);
+            t1 = Stopwatch.GetTimestamp();
+            SpanSelection.SelectLowest(plan.GroupScores, pruned, plan.KeptGroups, plan.SelectionScratch);
+            t2 = Stopwatch.GetTimestamp();
+            plan.Expand(mask, maskIsHeld: false);
+            t3 = Stopwatch.GetTimestamp();
+            (firstScore, firstSelect, firstExpand, firstTotal).Add4(Ms(t0, t1), Ms(t1, t2), Ms(t2, t3), Ms(t0, t3));
         }
 
+        Console.WriteLine($"first mask, cold: score {Median(firstScore):F3} select {Median(firstSelect):F3} expand {Median(firstExpand):F3} = {Median(firstTotal):F3} ms ({Median(firstTotal) / Median(floor):F2}x)");
         Console.WriteLine($"{plan.Geometry}, cold: score {Median(score):F3} select {Median(select):F3} expand {Median(expand):F3} = {Median(total):F3} ms ({Median(total) / Median(floor):F2}x); floor {Median(floor):F3} ms");
     }
 

@@ -55,6 +55,12 @@ internal static partial class GroupKernels
     {
         if (!Vector256.IsHardwareAccelerated) return false;
         ref var target = ref MemoryMarshal.GetReference(mask);
+        if (held.IsEmpty && StreamingStores.Pays(mask.Length))
+        {
+            StreamingStores.ExpandRunsOf9(keep, mask);
+            return true;
+        }
+
         if (held.IsEmpty)
         {
             for (int group = 0, start = 0; group < keep.Length; group++, start += 9) WriteRunOf9(ref target, start, keep[group]);

@@ -157,11 +157,17 @@ internal static partial class GroupKernels
 
     /// <summary>
     /// Writes each group's keep over its contiguous run; where <paramref name="held"/> is known, skips the groups the held
-    /// mask already has as they are to be.
+    /// mask already has as they are to be. A large new mask is written with streaming stores.
     /// </summary>
     public static void ExpandContiguous(ReadOnlySpan<float> keep, ReadOnlySpan<byte> held, int size, Span<float> mask)
     {
         var withHeld = !held.IsEmpty;
+        if (!withHeld && StreamingStores.Pays(mask.Length))
+        {
+            StreamingStores.ExpandContiguous(keep, size, mask);
+            return;
+        }
+
         for (int group = 0, start = 0; group < keep.Length; group++, start += size)
         {
             if (withHeld && Unchanged(keep[group], held[group])) continue;

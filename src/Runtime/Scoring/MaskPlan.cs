@@ -280,7 +280,7 @@ public sealed partial class MaskPlan
     /// Whether every group is one element, in element order (no reduced dim of size above 1), and there are enough of
     /// them for the float32 radix path to pay off.
     /// </summary>
-    internal bool IsElementwise => GroupSize == 1 && GroupCount >= RadixSelect.MinimumCount;
+    internal bool IsElementwise => GroupSize == 1 && GroupCount >= RadixSelect.MinimumMagnitudeCount;
 
     /// <summary>
     /// Scratch for the selection: as doubles, one per group and eight more (a copy for introselect, or the scores a sampled

@@ -179,7 +179,8 @@ internal static partial class RadixSelect
     /// <summary>
     /// <see cref="WriteMask"/> sixteen weights a step (AVX-512). Where the existing mask is the mask itself (an update of
     /// a held mask), only the lanes that change are stored: a masked store that changes nothing leaves its cache line
-    /// clean, so in a growing schedule most of the mask is never written back to memory.
+    /// clean, so in a growing schedule most of the mask is never written back to memory. A large new mask is written
+    /// with streaming stores.
     /// </summary>
     /// <returns>The weights done; the caller finishes the rest.</returns>
     private static unsafe int WriteMaskInSixteens(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, uint threshold, ref int tiesToPrune, Span<float> mask)
@@ -191,8 +192,16 @@ internal static partial class RadixSelect
         ref var valueStart = ref MemoryMarshal.GetReference(values);
         ref var existingStart = ref MemoryMarshal.GetReference(existingMask);
         var index = 0;
+        var stream = !inPlace && StreamingStores.Pays(mask.Length);
         fixed (float* target = mask)
         {
+            // Streaming stores need whole aligned lines: the head before the first is written one weight at a time.
+            for (var head = stream ? StreamingStores.HeadLength(target, values.Length) : 0; index < head; index++)
+            {
+                var key = masked && existingMask[index] == 0f ? 0 : MagnitudeKey(values[index]);
+                target[index] = KeepAt(key, threshold, ref tiesToPrune);
+            }
+
             for (; index <= values.Length - Vector512<uint>.Count; index += Vector512<uint>.Count)
             {
                 var keys = (Vector512.LoadUnsafe(ref valueStart, (nuint)index).AsUInt32() & magnitudeBits) + Vector512<uint>.One;
@@ -208,8 +217,11 @@ internal static partial class RadixSelect
                 }
 
                 if (inPlace) Avx512F.MaskStore(target + index, ~Vector512.Equals(kept, existing), kept);
+                else if (stream) Avx512F.StoreAlignedNonTemporal(target + index, kept);
                 else kept.StoreUnsafe(ref *target, (nuint)index);
             }
+
+            if (stream) Sse.StoreFence();
         }
 
         return index;

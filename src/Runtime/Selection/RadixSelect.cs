@@ -14,6 +14,12 @@ internal static partial class RadixSelect
     /// <summary>Below this many values, selection uses introselect.</summary>
     public const int MinimumCount = 16384;
 
+    /// <summary>
+    /// From this many weights, an element-wise magnitude mask takes the float32 path (a sampled bracket, then histograms
+    /// of the few keys in it), which never clears a full histogram unless the bracket misses.
+    /// </summary>
+    public const int MinimumMagnitudeCount = 1024;
+
     private const int DigitBits = 16;
     private const int Buckets = 1 << DigitBits;
 

@@ -56,7 +56,7 @@ internal static class SpanSelection
             return;
         }
 
-        if (scores.Length >= RadixSelect.MinimumCount && SampledSelect.TryFindNth(scores, pruned - 1, scratch, out var nth, out var underNth))
+        if (scores.Length >= SampledSelect.MinimumCount && SampledSelect.TryFindNth(scores, pruned - 1, scratch, out var nth, out var underNth))
         {
             KeepAbove(scores, nth, pruned - underNth, keep);
             return;
