@@ -183,7 +183,8 @@ internal static class MaskChecks
     /// <summary>
     /// A network's shape set at every Conv2d granularity (the linear layer at its analogue), sparsity 0.5: each layer's
     /// <see cref="PrunedLayer.UpdateMask()"/> on the device, the model-level pass (a model's <c>ComputeMasks()</c>),
-    /// and that pass with its batched selection forced to each method, against the CPU fast path.
+    /// that pass with its batched selection forced to each method, and global scope's one ranking, plain and with
+    /// LAMP's normalization, against the CPU fast path.
     /// </summary>
     public static CheckTable ShapeSet(MaskChecker checker, ShapeSetModules modules, string setName)
     {
@@ -228,16 +229,38 @@ internal static class MaskChecks
                 mismatched += tally.Mismatched;
             }
 
+            // Every layer keeps its best group under global scope: where a granularity makes few groups per layer, the
+            // ranking prunes all the others rather than half of them.
             var groups = reference.Select((layer, index) => GroupCount(modules.Shapes[index].Shape, layer.ReducedDims)).Sum();
+            var globalSparsity = Math.Min(ShapeSetModules.Sparsity, (groups - reference.Length) / (double)groups);
+            foreach (var normalization in new[] { GlobalScoreNormalization.None, GlobalScoreNormalization.Lamp })
+            {
+                // Global scope: one ranking of every layer's groups (plain, then LAMP-normalized), on the device and on the
+                // CPU fast path, each over fresh layers.
+                var tally = new RowTally();
+                var globalReference = modules.ReferenceLayers(granularity);
+                var globalDevice = modules.DeviceLayers(granularity);
+                MaskPass.ComputeGlobalMasks(globalReference, globalSparsity, normalization);
+                MaskPass.ComputeGlobalMasks(globalDevice, globalSparsity, normalization);
+                for (var index = 0; index < globalReference.Length; index++)
+                {
+                    tally.Add(checker.Compare($"{setName} {granularity} {globalReference[index].Name} (global, {normalization})", globalDevice[index].Mask!, globalReference[index].Mask!, out var pruned), pruned);
+                }
+
+                forced.Add(tally.Identical);
+                compared += tally.Compared;
+                mismatched += tally.Mismatched;
+            }
+
             rows.Add(new CheckRow(
-                [granularity.ToString(), reference[0].ReducedDims.ToString(), reference[^1].Granularity.ToString(), groups.ToString("N0", CultureInfo.InvariantCulture), Percent(prunedWeights / modules.TotalWeights), layerPath.Identical, modelPass.Identical, forced[0], forced[1]],
+                [granularity.ToString(), reference[0].ReducedDims.ToString(), reference[^1].Granularity.ToString(), groups.ToString("N0", CultureInfo.InvariantCulture), Percent(prunedWeights / modules.TotalWeights), layerPath.Identical, modelPass.Identical, forced[0], forced[1], forced[2], forced[3]],
                 compared,
                 mismatched));
         }
 
         return new CheckTable(
             $"{setName}: {modules.Shapes.Count} layers, {modules.TotalWeights:N0} weights, sparsity 0.5, on {checker.Device} ({checker.DType}) vs CPU fast path",
-            ["granularity", "conv dims", "fc as", "groups", "weights pruned", "UpdateMask, layer by layer", "ComputeMasks(), one pass", "one pass, sort", "one pass, kthvalue"],
+            ["granularity", "conv dims", "fc as", "groups", "weights pruned", "UpdateMask, layer by layer", "ComputeMasks(), one pass", "one pass, sort", "one pass, kthvalue", "global scope (sparsity 0.5 or every group but each layer's best)", "global, LAMP"],
             rows);
     }
 

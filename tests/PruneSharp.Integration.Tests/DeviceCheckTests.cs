@@ -34,9 +34,11 @@ public sealed class DeviceCheckTests
         Assert.Equal(7 * 2, model.Compared);
         Assert.Equal(["generated ([Prune])", "generated ([Prune])"], model.Rows.Where(row => row.Cells[2].StartsWith("generated", StringComparison.Ordinal)).Select(row => row.Cells[2]));
 
-        // 15 Conv2d granularities × 54 layers × (layer by layer, the model-level pass, batched sort, batched kthvalue).
-        Assert.Equal(15 * 54 * 4, shapes.Compared);
+        // 15 Conv2d granularities × 54 layers × (layer by layer, the model-level pass, batched sort, batched kthvalue,
+        // global scope, global scope with LAMP).
+        Assert.Equal(15 * 54 * 6, shapes.Compared);
         Assert.All(shapes.Rows, row => Assert.Equal("54 / 54", row.Cells[6]));
+        Assert.All(shapes.Rows, row => Assert.Equal(["54 / 54", "54 / 54"], row.Cells.Skip(9)));
         Assert.Equal(50.0, PrunedPercent(shapes.Rows.Single(row => row.Cells[0] == nameof(Granularity.Weight)).Cells[4]));
 
         // Save → Load, export → import, CPU file → model, a refused load, masks made before .to(): every state-dict tensor compared.
