@@ -120,7 +120,7 @@ internal static class CheckpointChecks
         foreach (var model in new[] { moved, reference })
         {
             model.ApplyMasks();
-            MaskPass.ComputeMasks(model.PrunedLayers, [0.75, 0.6]);
+            MaskPass.ComputeMasks(model.PrunedLayers, [.. model.PrunedLayers.Select(layer => layer.TargetSparsity + 0.2)]);
             model.ApplyMasks();
         }
 

@@ -144,13 +144,13 @@ internal static class MaskChecks
             rows);
     }
 
-    /// <summary>The [Prune] model: the generated <c>ComputeMasks()</c> (and the hand-written layers) on both sides, twice.</summary>
+    /// <summary>The [Prune] model: its generated <c>ComputeMasks()</c> on both sides, twice.</summary>
     public static CheckTable Model(MaskChecker checker)
     {
         using var reference = new CheckModel(CPU, ScalarType.Float32);
         using var onDevice = new CheckModel(checker.Device, checker.DType);
-        var referenceLayers = reference.AllLayers;
-        var deviceLayers = onDevice.AllLayers;
+        var referenceLayers = reference.PrunedLayers;
+        var deviceLayers = onDevice.PrunedLayers;
         var tallies = referenceLayers.Select(_ => new RowTally()).ToArray();
         var random = new Random(2024);
         for (var round = 0; round < 2; round++)
@@ -160,8 +160,8 @@ internal static class MaskChecks
                 Weights.Set(Weights.CoarseGrid(random, referenceLayers[index].Weight.numel()), referenceLayers[index], deviceLayers[index]);
             }
 
-            reference.ComputeAllMasks();
-            onDevice.ComputeAllMasks();
+            reference.ComputeMasks();
+            onDevice.ComputeMasks();
             for (var index = 0; index < referenceLayers.Count; index++)
             {
                 var layer = referenceLayers[index];
@@ -171,7 +171,7 @@ internal static class MaskChecks
         }
 
         var rows = referenceLayers.Select((layer, index) => new CheckRow(
-            [layer.Name, layer.Kind.ToString(), reference.IsGenerated(layer) ? "generated ([Prune])" : "hand-written", $"{layer.Granularity} {Percent(layer.TargetSparsity)}", FormatShape(layer.Weight.shape), tallies[index].Identical, Percent(tallies[index].MeanPrunedFraction)],
+            [layer.Name, layer.Kind.ToString(), layer.MaskGeometry is { } geometry ? $"generated, {geometry.Kernel}" : "generated, runtime plan", $"{layer.Granularity} {Percent(layer.TargetSparsity)}", FormatShape(layer.Weight.shape), tallies[index].Identical, Percent(tallies[index].MeanPrunedFraction)],
             tallies[index].Compared,
             tallies[index].Mismatched)).ToArray();
         return new CheckTable(
