@@ -29,8 +29,10 @@ public sealed class StreamingStoreTests
         {
             Array.Fill(memory, 0.5f);
             var mask = memory.AsSpan(offset, expected.Length);
-            if (size == 9) Assert.True(GroupKernels.ExpandRunsOf9(keep, default, mask));
-            else GroupKernels.ExpandContiguous(keep, default, size, mask);
+            // Runs of 9 have a kernel where 256-bit vectors are accelerated; elsewhere the plan's generic walk writes them.
+            var written = size == 9 && GroupKernels.ExpandRunsOf9(keep, default, mask);
+            Assert.True(written || size != 9 || !System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated);
+            if (!written) GroupKernels.ExpandContiguous(keep, default, size, mask);
             Assert.Equal(expected, mask.ToArray());
             Assert.All(memory.AsSpan(0, offset).ToArray(), value => Assert.Equal(0.5f, value));
             Assert.All(memory.AsSpan(offset + expected.Length).ToArray(), value => Assert.Equal(0.5f, value));
