@@ -69,13 +69,23 @@ internal static class LayerGeometry
     public static Tensor GroupKeep(Tensor mask, long[] viewShape, ReducedDims viewDims)
     {
         var view = mask.reshape(viewShape);
-        var reduced = new List<long>(viewShape.Length);
-        for (var dim = 1; dim <= viewShape.Length; dim++)
+        var reduced = WeightAxes(viewDims, viewShape.Length);
+        return reduced.Length == 0 ? view : view.amax(reduced, keepdim: true);
+    }
+
+    /// <summary>
+    /// The axes (0-based, of a tensor of <paramref name="rank"/> without the leading dummy dim) that one group of
+    /// <paramref name="dims"/> spans: the reduced dims, each less one.
+    /// </summary>
+    public static long[] WeightAxes(ReducedDims dims, int rank)
+    {
+        var axes = new List<long>(rank);
+        for (var dim = 1; dim <= rank; dim++)
         {
-            if (viewDims.Contains(dim)) reduced.Add(dim - 1);
+            if (dims.Contains(dim)) axes.Add(dim - 1);
         }
 
-        return reduced.Count == 0 ? view : view.amax(reduced.ToArray(), keepdim: true);
+        return axes.ToArray();
     }
 
     /// <summary>The input channels (input features of a <c>Linear</c>) of a layer of <paramref name="kind"/> with <paramref name="weight"/>.</summary>

@@ -75,7 +75,7 @@ internal static class TorchScoring
     public static Tensor GroupScores(Tensor values, bool magnitudes, Reducer reducer, Tensor? existingMask, ReducedDims dims)
     {
         var rank = (int)values.dim();
-        var reduceAxes = Enumerable.Range(1, rank).Where(dims.Contains).Select(axis => (long)axis).ToArray();
+        var reduceAxes = LayerGeometry.WeightAxes(dims, rank).Select(axis => axis + 1).ToArray();   // with the leading dummy dim
         var scores = (magnitudes ? values.abs() : values).to(ScalarType.Float64).unsqueeze(0);
         var groupSize = 1L;
         foreach (var axis in reduceAxes) groupSize *= values.size((int)axis - 1);

@@ -13,7 +13,8 @@ namespace PruneSharp;
 /// </content>
 internal static partial class RadixSelect
 {
-    private const int SampleSize = 4096;
+    /// <summary>The largest bracket sample (<see cref="SampleSizeFor"/>), for float32 and float64 scores alike.</summary>
+    internal const int SampleSize = 4096;
 
     /// <summary>How many samples ahead <see cref="SampleBracket"/> prefetches: about the misses a core keeps in flight.</summary>
     private const int PrefetchDistance = 24;

@@ -22,8 +22,6 @@ internal static class SampledSelect
     /// </summary>
     public const int MinimumCount = 1024;
 
-    private const int SampleSize = 4096;
-
     [ThreadStatic]
     private static double[]? t_sample;
 
@@ -58,7 +56,7 @@ internal static class SampledSelect
     /// <summary>Scores that bracket rank <paramref name="n"/> with high probability, from an evenly spread sample.</summary>
     private static (double Low, double High) Bracket(ReadOnlySpan<double> values, int n)
     {
-        var sample = (t_sample ??= new double[SampleSize]).AsSpan(0, RadixSelect.SampleSizeFor(values.Length));
+        var sample = (t_sample ??= new double[RadixSelect.SampleSize]).AsSpan(0, RadixSelect.SampleSizeFor(values.Length));
         var hash = 0x9E3779B9u;
         for (var index = 0; index < sample.Length; index++) sample[index] = values[RadixSelect.SamplePosition(index, sample.Length, values.Length, ref hash)];
 

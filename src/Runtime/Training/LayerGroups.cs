@@ -43,17 +43,7 @@ internal static class LayerGroups
     }
 
     /// <summary>The weight axes (0-based) that one group spans: the granularity's reduced dims without the dummy dim 0.</summary>
-    public static long[] ReducedAxes(PrunedLayer layer)
-    {
-        var axes = new List<long>();
-        var rank = (int)layer.Weight.dim();
-        for (var dim = 1; dim <= rank; dim++)
-        {
-            if (layer.ReducedDims.Contains(dim)) axes.Add(dim - 1);
-        }
-
-        return axes.ToArray();
-    }
+    public static long[] ReducedAxes(PrunedLayer layer) => LayerGeometry.WeightAxes(layer.ReducedDims, (int)layer.Weight.dim());
 
     /// <summary>The number of groups the layer's granularity splits its weight into.</summary>
     public static long CountGroups(PrunedLayer layer) => MaskPlan.CountGroups(layer.Weight.shape, layer.ReducedDims);
