@@ -28,29 +28,16 @@ internal static partial class RadixSelect
     /// </summary>
     internal static int SampleSizeFor(int count) => Math.Clamp(count / 32, 512, SampleSize);
 
-    /// <summary>
-    /// The position of sample <paramref name="index"/> of <paramref name="sampleSize"/> among <paramref name="count"/>
-    /// values: a hashed position inside the sample's own stretch, so that the reads go forward through memory (the
-    /// prefetcher follows them) and do not alias with a layout as a fixed stride could.
-    /// </summary>
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal static int SamplePosition(int index, int sampleSize, int count, ref uint hash)
-    {
-        hash = (hash * 1664525u) + 1013904223u;
-        var width = (ulong)(count / sampleSize);
-        return (int)((((ulong)index * (ulong)count) / (ulong)sampleSize) + ((hash * width) >> 32));
-    }
-
     /// <summary>Keys that bracket rank <paramref name="rank"/> with high probability, from an evenly spread sample.</summary>
     private static unsafe (uint Low, uint High) SampleBracket(ReadOnlySpan<float> values, ReadOnlySpan<float> existingMask, int rank)
     {
         var sample = (t_sample ??= new uint[SampleSize]).AsSpan(0, SampleSizeFor(values.Length));
         var masked = !existingMask.IsEmpty;
-        var hash = 0x9E3779B9u;
+        var walk = new SampleWalk(sample.Length, values.Length);
 
         // The samples miss the cache and the hardware prefetcher cannot guess where they lie, but their positions are
         // known: each read is prefetched PrefetchDistance samples ahead, so that many misses are in flight at once.
-        var ahead = hash;
+        var ahead = walk;
         var prefetched = 0;
         fixed (float* valueStart = values)
         fixed (float* maskStart = existingMask)
@@ -59,35 +46,20 @@ internal static partial class RadixSelect
             {
                 for (; prefetched < sample.Length && prefetched <= index + PrefetchDistance; prefetched++)
                 {
-                    var next = SamplePosition(prefetched, sample.Length, values.Length, ref ahead);
+                    var next = ahead.Next();
                     if (!Sse.IsSupported) continue;
                     Sse.Prefetch0(valueStart + next);
                     if (masked) Sse.Prefetch0(maskStart + next);
                 }
 
-                var at = SamplePosition(index, sample.Length, values.Length, ref hash);
+                var at = walk.Next();
 
                 // No branch on the mask: a mispredicted one would stall the reads still in flight, and these miss the cache.
                 sample[index] = MagnitudeKey(values[at]) * (masked ? (existingMask[at] != 0f ? 1u : 0u) : 1u);
             }
         }
 
-        var fraction = rank / (double)values.Length;
-        var center = (int)(fraction * sample.Length);
-        var margin = (int)(4 * Math.Sqrt(sample.Length * fraction * (1 - fraction))) + 16;
-
-        // Two order statistics of the sample, not a sort of it: introselect leaves everything below the first in front.
-        var low = 0u;
-        var high = uint.MaxValue;
-        var rest = sample;
-        if (center - margin > 0)
-        {
-            low = SelectNth(rest, center - margin);
-            rest = rest[(center - margin)..];
-        }
-
-        if (center + margin < sample.Length - 1) high = SelectNth(rest, center + margin - (sample.Length - rest.Length));
-        return (low, high);
+        return SampleWalk.Bracket(sample, rank, values.Length, 0u, uint.MaxValue);
     }
 
     private readonly record struct BracketScan(int Zeros, int Below, int Count, bool SawNaN);

@@ -57,24 +57,9 @@ internal static class SampledSelect
     private static (double Low, double High) Bracket(ReadOnlySpan<double> values, int n)
     {
         var sample = (t_sample ??= new double[RadixSelect.SampleSize]).AsSpan(0, RadixSelect.SampleSizeFor(values.Length));
-        var hash = 0x9E3779B9u;
-        for (var index = 0; index < sample.Length; index++) sample[index] = values[RadixSelect.SamplePosition(index, sample.Length, values.Length, ref hash)];
-
-        var fraction = n / (double)values.Length;
-        var center = (int)(fraction * sample.Length);
-        var margin = (int)(4 * Math.Sqrt(sample.Length * fraction * (1 - fraction))) + 16;
-
-        // Two order statistics of the sample, not a sort of it: introselect leaves everything below the first in front.
-        var low = double.NegativeInfinity;
-        var high = double.PositiveInfinity;
-        var rest = sample;
-        if (center - margin > 0)
-        {
-            low = RadixSelect.SelectNth(rest, center - margin);
-            rest = rest[(center - margin)..];
-        }
-
-        if (center + margin < sample.Length - 1) high = RadixSelect.SelectNth(rest, center + margin - (sample.Length - rest.Length));
+        var walk = new SampleWalk(sample.Length, values.Length);
+        for (var index = 0; index < sample.Length; index++) sample[index] = values[walk.Next()];
+        var (low, high) = SampleWalk.Bracket(sample, n, values.Length, double.NegativeInfinity, double.PositiveInfinity);
 
         // -Inf (groups the held mask prunes, often half the layer) is counted below the bracket, never gathered: from
         // the lowest finite score up.
