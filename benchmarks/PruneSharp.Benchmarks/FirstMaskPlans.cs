@@ -39,6 +39,9 @@ public sealed class FirstMaskPlans
         else ((NOfMPlan)_plans[index]).Compute(weights, magnitudes: true, existingMask: default, _masks[index]);
     }
 
+    /// <summary>The traffic bound of a first mask over the same weights and mask memory (<see cref="TrafficBounds"/>).</summary>
+    public float ReadWeightsThenWriteMasks() => TrafficBounds.ReadWeightsThenWriteMasks(_layers, _masks);
+
     /// <summary>Computes every layer's mask at <paramref name="sparsity"/> with none held.</summary>
     public void Compute(double sparsity)
     {

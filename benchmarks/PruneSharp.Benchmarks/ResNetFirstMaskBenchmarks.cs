@@ -6,9 +6,10 @@ namespace PruneSharp.Benchmarks;
 /// <summary>
 /// A first mask (none held) of every conv and linear weight of ResNet-18 or ResNet-50 at sparsity 0.5, computed into
 /// mask memory that exists: the plans made from the generated layer classes' geometry, the plans the runtime works out
-/// from the shapes, the naive TorchSharp chain (which allocates its masks), and the SumOfMagnitudes floor. A layer's
-/// real first update also allocates its mask buffer, once in the layer's life; that allocation (page faults on fresh
-/// memory) is the allocator's cost, not the kernels', and is left out here.
+/// from the shapes, the naive TorchSharp chain (which allocates its masks), the traffic bound (<see cref="TrafficBounds"/>:
+/// read the weights, then write the masks) and the SumOfMagnitudes floor. A layer's real first update also allocates its
+/// mask buffer, once in the layer's life; that allocation (page faults on fresh memory) is the allocator's cost, not the
+/// kernels', and is left out here.
 /// </summary>
 [MemoryDiagnoser]
 [IterationCount(15)]
@@ -47,6 +48,9 @@ public class ResNetFirstMaskBenchmarks
     {
         foreach (var layer in _layers.Generated) NaiveTorchMasks.Compute(layer, 0.5, withHeld: false);
     }
+
+    [Benchmark(Description = "bound: read weights, then write masks")]
+    public float Bound() => _generated.ReadWeightsThenWriteMasks();
 
     [Benchmark(Baseline = true, Description = "SumOfMagnitudes floor")]
     public float Floor()

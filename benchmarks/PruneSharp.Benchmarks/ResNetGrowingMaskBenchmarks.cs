@@ -7,8 +7,9 @@ namespace PruneSharp.Benchmarks;
 /// One mask update of every conv and linear weight of ResNet-18 (21 weights, 11.7 M) or ResNet-50 (54 weights, 25.5 M),
 /// on a mask held at 0.45 and grown to 0.5: the selection runs, as at every step of a gradual schedule. Each iteration
 /// starts from the held masks with the caches flushed (one update per iteration). Rows: the generated layer classes
-/// (their mask geometry), the same layers planned at run time, the naive TorchSharp chain, and one SumOfMagnitudes read
-/// of the same weights (the floor, the ratio's baseline).
+/// (their mask geometry), the same layers planned at run time, the naive TorchSharp chain, one pass reading the weights
+/// and the held masks (the traffic bound, <see cref="TrafficBounds"/>), and one SumOfMagnitudes read of the same weights
+/// (the floor, the ratio's baseline).
 /// </summary>
 [MemoryDiagnoser]
 [InvocationCount(1)]
@@ -17,6 +18,7 @@ namespace PruneSharp.Benchmarks;
 public class ResNetGrowingMaskBenchmarks
 {
     private ResNetLayers _layers = null!;
+    private TorchSharp.torch.Tensor[] _heldMasks = null!;
     private readonly byte[] _flush = new byte[64 << 20];
 
     [Params("ResNet-18", "ResNet-50")]
@@ -31,6 +33,7 @@ public class ResNetGrowingMaskBenchmarks
     {
         _layers = new ResNetLayers(Network, Granularity);
         _layers.HoldMasks(0.45);
+        _heldMasks = [.. _layers.Generated.Select(layer => layer.Mask!)];
         foreach (var layer in _layers.RuntimePlanned) layer.UpdateMask(0.45);
     }
 
@@ -61,6 +64,9 @@ public class ResNetGrowingMaskBenchmarks
     {
         foreach (var layer in _layers.Generated) NaiveTorchMasks.Compute(layer, 0.5, withHeld: true);
     }
+
+    [Benchmark(Description = "bound: read weights and held masks")]
+    public float Bound() => TrafficBounds.ReadWeightsAndMasks(_layers.Generated, _heldMasks);
 
     [Benchmark(Baseline = true, Description = "SumOfMagnitudes floor")]
     public float Floor()
