@@ -59,7 +59,7 @@ internal static partial class RadixSelect
             }
         }
 
-        return SampleWalk.Bracket(sample, rank, values.Length, 0u, uint.MaxValue);
+        return SampleWalk.Bracket<uint>(sample, rank, values.Length, lowest: 0u);
     }
 
     private readonly record struct BracketScan(int Zeros, int Below, int Count, bool SawNaN);

@@ -23,7 +23,7 @@ internal static class SampledSelect
     public const int MinimumCount = 1024;
 
     [ThreadStatic]
-    private static double[]? t_sample;
+    private static ulong[]? t_sample;
 
     /// <summary>
     /// Finds the value of rank <paramref name="n"/> (0-based, ascending) among <paramref name="values"/> (no NaN) and how
@@ -56,10 +56,15 @@ internal static class SampledSelect
     /// <summary>Scores that bracket rank <paramref name="n"/> with high probability, from an evenly spread sample.</summary>
     private static (double Low, double High) Bracket(ReadOnlySpan<double> values, int n)
     {
-        var sample = (t_sample ??= new double[RadixSelect.SampleSize]).AsSpan(0, RadixSelect.SampleSizeFor(values.Length));
+        var sample = (t_sample ??= new ulong[RadixSelect.SampleSize]).AsSpan(0, RadixSelect.SampleSizeFor(values.Length));
         var walk = new SampleWalk(sample.Length, values.Length);
-        for (var index = 0; index < sample.Length; index++) sample[index] = values[walk.Next()];
-        var (low, high) = SampleWalk.Bracket(sample, n, values.Length, double.NegativeInfinity, double.PositiveInfinity);
+        for (var index = 0; index < sample.Length; index++) sample[index] = RadixSelect.Key(values[walk.Next()]);
+        var negativeInfinity = RadixSelect.Key(double.NegativeInfinity);
+        var (lowKey, highKey) = SampleWalk.Bracket(sample, n, values.Length, negativeInfinity);
+
+        // The keys from -Inf's to +Inf's are the doubles in order, without a NaN; the largest key stands for "none above".
+        var low = lowKey == negativeInfinity ? double.NegativeInfinity : FromKey(lowKey);
+        var high = highKey == ulong.MaxValue ? double.PositiveInfinity : FromKey(highKey);
 
         // -Inf (groups the held mask prunes, often half the layer) is counted below the bracket, never gathered: from
         // the lowest finite score up.
