@@ -95,29 +95,6 @@ public sealed class SampleBracketTests
         }
     }
 
-    [Fact]
-    public void Weight_selection_through_the_bracket_agrees_with_the_histogram_path_on_signed_zeros_and_a_held_mask()
-    {
-        var random = new Random(12);
-        var values = Enumerable.Range(0, 200_000).Select(_ => random.Next(10) switch
-        {
-            0 => 0f,
-            1 => -0f,
-            _ => (float)Normal(random),
-        }).ToArray();
-        var held = values.Select(_ => random.Next(3) == 0 ? 0f : 1f).ToArray();
-        var scratch = new int[(2 * values.Length) + 16];
-        foreach (var pruned in new[] { 70_000, 100_000, 150_000 })
-        {
-            var viaBracket = new float[values.Length];
-            var viaHistogram = new float[values.Length];
-            Assert.True(RadixSelect.MaskLowestMagnitudes(values, held, pruned, scratch, viaBracket));
-            Assert.True(RadixSelect.MaskLowestMagnitudesByHistogram(values, held, pruned, scratch, viaHistogram));
-            Assert.Equal(viaHistogram, viaBracket);
-            Assert.Equal(pruned, viaBracket.Count(value => value == 0f));
-        }
-    }
-
     /// <summary>The sample ranks the bracket bounds, as <see cref="SampleWalk.Bracket"/> works them out.</summary>
     private static (int Low, int High) Ranks(int sampleLength, int rank, int count)
     {
