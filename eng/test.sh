@@ -30,7 +30,7 @@ set +e
 dotnet test "$target" -c Release --logger "trx" --results-directory "$results" "$@"
 status=$?
 if [ $# -eq 0 ] && [ "$target" != tests/PruneSharp.Generator.Tests ] && [ "$target" != tests/PruneSharp.Integration.Tests ]; then
-    kernels='FullyQualifiedName~GroupKernel|FullyQualifiedName~Radix|FullyQualifiedName~Sampled|FullyQualifiedName~StreamingStore|FullyQualifiedName~NOfM|FullyQualifiedName~TestVector|FullyQualifiedName~PropertyTests|FullyQualifiedName~Allocation|FullyQualifiedName~MaskPlan|FullyQualifiedName~Geometry'
+    kernels='FullyQualifiedName~GroupKernel|FullyQualifiedName~Radix|FullyQualifiedName~Sampled|FullyQualifiedName~SampleBracket|FullyQualifiedName~StreamingStore|FullyQualifiedName~NOfM|FullyQualifiedName~TestVector|FullyQualifiedName~PropertyTests|FullyQualifiedName~Allocation|FullyQualifiedName~MaskPlan|FullyQualifiedName~Geometry'
     for isa in EnableAVX512F EnableHWIntrinsic; do
         echo "test: the CPU kernel tests again with DOTNET_$isa=0"
         env "DOTNET_$isa=0" dotnet test tests/PruneSharp.Runtime.Tests -c Release --no-build --filter "$kernels" \
