@@ -8,8 +8,8 @@ namespace PruneSharp;
 /// The positions of an evenly spread sample of <c>sampleSize</c> among <c>count</c> values, in increasing order: one
 /// hashed position inside each sample's own stretch, so that the reads go forward through memory (the prefetcher
 /// follows them) and do not alias with a layout as a fixed stride could. The walk steps in 32.32 fixed point, so a
-/// position costs two multiplications and no division: with a division per position (about 40 cycles for 64 bits)
-/// the walk cost as much as a pass over a 2.4 M-weight layer.
+/// position costs two multiplications and no division: the 64-bit divisions a position cost before made about a fifth
+/// of the sampling time of a 2.4 M-weight layer (0.156 against 0.127 ms, caches cold).
 /// </summary>
 /// <remarks>Where the samples fall changes only how tight a bracket is, never a result: a bracket that misses the
 /// rank is detected, and the caller selects over every value.</remarks>
@@ -50,8 +50,8 @@ internal struct SampleWalk
     /// <remarks>
     /// The order statistics are bounded by one histogram of the sample's keys (2,048 buckets over their range), not
     /// found exactly: an introselect of 4,096 keys mispredicts a branch at about every other comparison and cost about
-    /// 35 µs per layer, as much as a pass over a layer of a million weights. A bucket's edges widen the bracket by less
-    /// than a bucket's share of the values. Keys equal to <paramref name="lowest"/> (weights or groups the held mask
+    /// 35 µs per layer, as much as a read of a 350,000-weight layer from memory. Each end moves out by less than one
+    /// bucket's width of keys. Keys equal to <paramref name="lowest"/> (weights or groups the held mask
     /// prunes) are counted apart, so that they do not stretch the buckets over the whole key range.
     /// </remarks>
     public static (T Low, T High) Bracket<T>(ReadOnlySpan<T> sample, int rank, int count, T lowest)

@@ -9,8 +9,8 @@ namespace PruneSharp;
 
 /// <summary>
 /// The value of a given rank among many float64 group scores, found from a sample: an evenly spread sample brackets the
-/// rank, one vectorized pass counts the scores below the bracket and gathers those inside it, and introselect finds the
-/// rank among the few gathered. Two reads of the scores in all, where the radix select needs a histogram pass and
+/// rank (<see cref="SampleWalk"/>), one vectorized pass counts the scores below the bracket and gathers those inside
+/// it, and histograms of their order keys find the rank among the few gathered (<see cref="HistogramSelect"/>). Two reads of the scores in all, where the radix select needs a histogram pass and
 /// then reads its candidates at random. When the bracket misses (rarely: it spans four standard deviations of the
 /// sample's rank error) the caller selects by radix instead; the result is exact either way.
 /// </summary>
