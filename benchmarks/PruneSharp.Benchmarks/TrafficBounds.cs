@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using static TorchSharp.torch;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -45,23 +43,11 @@ public static class TrafficBounds
         return total;
     }
 
-    /// <summary>Fills a mask as the kernels write a new one: streaming stores where they pay, plain stores otherwise.</summary>
-    private static unsafe void Fill(Span<float> mask, float value)
+    /// <summary>Fills a mask as the kernels write a new one: with the kernels' streaming writer where it pays (one group
+    /// spanning the mask), plain stores otherwise.</summary>
+    private static void Fill(Span<float> mask, float value)
     {
-        if (!StreamingStores.Pays(mask.Length))
-        {
-            mask.Fill(value);
-            return;
-        }
-
-        fixed (float* target = mask)
-        {
-            var index = StreamingStores.HeadLength(target, mask.Length);
-            mask[..index].Fill(value);
-            var fill = Vector512.Create(value);
-            for (; index + 16 <= mask.Length; index += 16) Avx512F.StoreAlignedNonTemporal(target + index, fill);
-            mask[index..].Fill(value);
-            Sse.StoreFence();
-        }
+        if (StreamingStores.Pays(mask.Length)) StreamingStores.ExpandContiguous([value], mask.Length, mask);
+        else mask.Fill(value);
     }
 }
