@@ -10,8 +10,8 @@ namespace PruneSharp;
 /// <summary>
 /// The value of a given rank among many float64 group scores, found from a sample: an evenly spread sample brackets the
 /// rank (<see cref="SampleWalk"/>), one vectorized pass counts the scores below the bracket and gathers those inside
-/// it, and histograms of their order keys find the rank among the few gathered (<see cref="HistogramSelect"/>). Two reads of the scores in all, where the radix select needs a histogram pass and
-/// then reads its candidates at random. When the bracket misses (rarely: it spans four standard deviations of the
+/// it, and histograms of their order keys find the rank among the few gathered (<see cref="HistogramSelect"/>). Two
+/// reads of the scores in all, where the radix select needs a histogram pass and then reads its candidates at random. When the bracket misses (rarely: it spans four standard deviations of the
 /// sample's rank error) the caller selects by radix instead; the result is exact either way.
 /// </summary>
 internal static class SampledSelect
@@ -59,11 +59,11 @@ internal static class SampledSelect
         var sample = (t_sample ??= new ulong[RadixSelect.SampleSize]).AsSpan(0, RadixSelect.SampleSizeFor(values.Length));
         var walk = new SampleWalk(sample.Length, values.Length);
         for (var index = 0; index < sample.Length; index++) sample[index] = RadixSelect.Key(values[walk.Next()]);
-        var negativeInfinity = RadixSelect.Key(double.NegativeInfinity);
-        var (lowKey, highKey) = SampleWalk.Bracket(sample, n, values.Length, negativeInfinity);
+        var (lowKey, highKey) = SampleWalk.Bracket(sample, n, values.Length, lowest: RadixSelect.Key(double.NegativeInfinity));
 
-        // The keys from -Inf's to +Inf's are the doubles in order, without a NaN; the largest key stands for "none above".
-        var low = lowKey == negativeInfinity ? double.NegativeInfinity : FromKey(lowKey);
+        // The keys from -Inf's to +Inf's are the doubles in order, without a NaN; the largest key (a NaN's) stands for
+        // "none above".
+        var low = FromKey(lowKey);
         var high = highKey == ulong.MaxValue ? double.PositiveInfinity : FromKey(highKey);
 
         // -Inf (groups the held mask prunes, often half the layer) is counted below the bracket, never gathered: from
